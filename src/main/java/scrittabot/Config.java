@@ -1,0 +1,284 @@
+package scrittabot;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+
+/**
+ * The bot's settings, read once from config.yaml and validated at start; immutable afterwards.
+ *
+ * <p>Keys are those of the Python original, so an existing config works unchanged. Every new key
+ * is optional. {@link #toString()} never shows keys, tokens or the database password.
+ */
+public record Config(
+    String homeserver,
+    String userId,
+    String deviceId,
+    String accessToken,
+    List<String> rooms,
+    String databaseUrl,
+    String modelLlm,
+    String modelEmbedding,
+    String modelRerank,
+    int contextLlm,
+    int contextEmbedding,
+    Endpoint llm,
+    Endpoint embedding,
+    Endpoint rerank,
+    Duration requestTimeout,
+    Duration sandboxTimeLimit,
+    String sandboxMemory,
+    boolean sandboxJit,
+    int maxLlmCallsPerHour,
+    Path filesDir,
+    Path logsDir,
+    String logLevel,
+    List<String> warnings) {
+
+  public static final int DEFAULT_CONTEXT_LLM = 8000;
+  public static final int DEFAULT_CONTEXT_EMBEDDING = 512;
+  public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(300);
+  public static final Duration DEFAULT_SANDBOX_TIME_LIMIT = Duration.ofSeconds(30);
+  public static final String DEFAULT_SANDBOX_MEMORY = "384m";
+  public static final int DEFAULT_MAX_LLM_CALLS_PER_HOUR = 240;
+  private static final Set<String> LOG_LEVELS = Set.of("trace", "debug", "info", "warn", "error");
+
+  /** One OpenAI-compatible endpoint: base URL (without /v1) and its API key, which may be empty. */
+  public record Endpoint(String url, String key) {
+    @Override
+    public String toString() {
+      return url + (key.isEmpty() ? "" : " (key set)");
+    }
+  }
+
+  /** A config problem, worded for the user: it names the key and what is wrong. */
+  public static final class ConfigException extends Exception {
+    public ConfigException(String message) {
+      super(message);
+    }
+  }
+
+  private static final Set<String> KNOWN_KEYS = Set.of(
+      "access_token", "room_id", "user_id", "device_id", "homeserver", "context_embedding",
+      "context_llm", "model_llm", "model_embedding", "model_rerank", "openai_key", "openai_url",
+      "database_url", "llm_url", "embedding_url", "rerank_url", "llm_key", "embedding_key",
+      "rerank_key", "request_timeout", "sandbox_time_limit", "sandbox_memory", "sandbox_jit",
+      "max_llm_calls_per_hour", "files_dir", "logs_dir", "log_level");
+
+  /** Reads and validates a config file; {@code console} relaxes the Matrix and database keys. */
+  public static Config load(Path file, boolean console) throws ConfigException {
+    String text;
+    try {
+      text = Files.readString(file);
+    } catch (IOException e) {
+      throw new ConfigException("cannot read config file " + file + ": " + e.getMessage());
+    }
+    Object parsed;
+    try {
+      parsed = new Yaml(new SafeConstructor(new LoaderOptions())).load(text);
+    } catch (RuntimeException e) {
+      throw new ConfigException("config file " + file + " is not valid YAML: "
+          + e.getMessage().lines().findFirst().orElse(""));
+    }
+    if (!(parsed instanceof Map<?, ?> map)) {
+      throw new ConfigException("config file " + file + " must be a YAML mapping of keys to values");
+    }
+    return fromMap(map, console);
+  }
+
+  static Config fromMap(Map<?, ?> raw, boolean console) throws ConfigException {
+    var keys = new Keys(raw);
+    String openaiUrl = keys.string("openai_url", null);
+    String openaiKey = keys.string("openai_key", "");
+    var llm = new Endpoint(keys.url("llm_url", openaiUrl), keys.string("llm_key", openaiKey));
+    var embedding = new Endpoint(keys.url("embedding_url", openaiUrl),
+        keys.string("embedding_key", openaiKey));
+    var rerank = new Endpoint(keys.url("rerank_url", openaiUrl), keys.string("rerank_key", openaiKey));
+    if (llm.url() == null) {
+      throw new ConfigException("openai_url (or llm_url) is required: the base URL of an "
+          + "OpenAI-compatible server, e.g. http://localhost:8080");
+    }
+    String logLevel = keys.string("log_level", "info").toLowerCase();
+    if (!LOG_LEVELS.contains(logLevel)) {
+      throw new ConfigException("log_level must be one of " + LOG_LEVELS + ", not '" + logLevel + "'");
+    }
+    var config = new Config(
+        keys.url("homeserver", null),
+        keys.string("user_id", null),
+        keys.string("device_id", null),
+        keys.string("access_token", null),
+        keys.stringList("room_id"),
+        keys.string("database_url", null),
+        keys.required("model_llm"),
+        keys.string("model_embedding", "bge-m3"),
+        keys.string("model_rerank", "bge-reranker-v2-m3"),
+        keys.positiveInt("context_llm", DEFAULT_CONTEXT_LLM),
+        keys.positiveInt("context_embedding", DEFAULT_CONTEXT_EMBEDDING),
+        llm,
+        embedding,
+        rerank,
+        keys.seconds("request_timeout", DEFAULT_REQUEST_TIMEOUT),
+        keys.seconds("sandbox_time_limit", DEFAULT_SANDBOX_TIME_LIMIT),
+        keys.memorySize("sandbox_memory", DEFAULT_SANDBOX_MEMORY),
+        keys.bool("sandbox_jit", false),
+        keys.positiveInt("max_llm_calls_per_hour", DEFAULT_MAX_LLM_CALLS_PER_HOUR),
+        Path.of(keys.string("files_dir", "files")),
+        Path.of(keys.string("logs_dir", "logs")),
+        logLevel,
+        keys.unknownKeyWarnings());
+    if (!console) {
+      for (String key : List.of("homeserver", "user_id", "access_token", "room_id")) {
+        keys.required(key);
+      }
+    }
+    return config;
+  }
+
+  /** Removes trailing slashes and a trailing /v1, since the client adds /v1/... itself. */
+  static String normaliseUrl(String url) {
+    String u = url.strip();
+    while (u.endsWith("/")) {
+      u = u.substring(0, u.length() - 1);
+    }
+    if (u.endsWith("/v1")) {
+      u = u.substring(0, u.length() - 3);
+    }
+    return u;
+  }
+
+  @Override
+  public String toString() {
+    return "Config[homeserver=" + homeserver + ", user=" + userId + ", rooms=" + rooms
+        + ", llm=" + llm + " model " + modelLlm + ", embedding=" + embedding
+        + ", rerank=" + rerank + ", context_llm=" + contextLlm
+        + ", database=" + (databaseUrl == null ? "none" : "set")
+        + ", sandbox_time_limit=" + sandboxTimeLimit.toSeconds() + "s"
+        + ", access_token=" + (accessToken == null ? "none" : "set") + "]";
+  }
+
+  /** Typed access to the raw YAML map; every error names its key. */
+  private static final class Keys {
+    private final Map<?, ?> raw;
+
+    Keys(Map<?, ?> raw) {
+      this.raw = raw;
+    }
+
+    String string(String key, String fallback) throws ConfigException {
+      Object v = raw.get(key);
+      if (v == null) {
+        return fallback;
+      }
+      if (v instanceof Map || v instanceof List) {
+        throw new ConfigException(key + " must be a single value, not a list or mapping");
+      }
+      String s = v.toString().strip();
+      return s.isEmpty() ? fallback : s;
+    }
+
+    String required(String key) throws ConfigException {
+      String v = string(key, null);
+      if (v == null) {
+        throw new ConfigException(key + " is required but missing from the config file");
+      }
+      return v;
+    }
+
+    String url(String key, String fallback) throws ConfigException {
+      String v = string(key, fallback);
+      if (v == null) {
+        return null;
+      }
+      if (!v.startsWith("http://") && !v.startsWith("https://")) {
+        throw new ConfigException(key + " must start with http:// or https://, not '" + v + "'");
+      }
+      return normaliseUrl(v);
+    }
+
+    List<String> stringList(String key) throws ConfigException {
+      Object v = raw.get(key);
+      if (v == null) {
+        return List.of();
+      }
+      if (v instanceof List<?> list) {
+        var out = new ArrayList<String>();
+        for (Object item : list) {
+          if (item == null || item instanceof Map || item instanceof List) {
+            throw new ConfigException(key + " must be a room id or alias, or a list of them");
+          }
+          out.add(item.toString().strip());
+        }
+        return List.copyOf(out);
+      }
+      return List.of(string(key, ""));
+    }
+
+    int positiveInt(String key, int fallback) throws ConfigException {
+      String v = string(key, null);
+      if (v == null) {
+        return fallback;
+      }
+      try {
+        int n = Integer.parseInt(v);
+        if (n > 0) {
+          return n;
+        }
+      } catch (NumberFormatException e) {
+        // reported below
+      }
+      throw new ConfigException(key + " must be a positive whole number, not '" + v + "'");
+    }
+
+    Duration seconds(String key, Duration fallback) throws ConfigException {
+      String v = string(key, null);
+      if (v == null) {
+        return fallback;
+      }
+      try {
+        double s = Double.parseDouble(v);
+        if (s > 0) {
+          return Duration.ofMillis(Math.round(s * 1000));
+        }
+      } catch (NumberFormatException e) {
+        // reported below
+      }
+      throw new ConfigException(key + " must be a positive number of seconds, not '" + v + "'");
+    }
+
+    String memorySize(String key, String fallback) throws ConfigException {
+      String v = string(key, fallback).toLowerCase();
+      if (!v.matches("[1-9][0-9]*[mg]")) {
+        throw new ConfigException(key + " must be a size like 384m or 1g, not '" + v + "'");
+      }
+      return v;
+    }
+
+    boolean bool(String key, boolean fallback) throws ConfigException {
+      Object v = raw.get(key);
+      if (v == null) {
+        return fallback;
+      }
+      if (v instanceof Boolean b) {
+        return b;
+      }
+      throw new ConfigException(key + " must be true or false, not '" + v + "'");
+    }
+
+    /** Unknown keys are warnings, not errors: a typo should be seen, an old key not fatal. */
+    List<String> unknownKeyWarnings() {
+      return raw.keySet().stream()
+          .map(String::valueOf)
+          .filter(key -> !KNOWN_KEYS.contains(key))
+          .map(key -> "unknown config key '" + key + "' is ignored")
+          .toList();
+    }
+  }
+}

@@ -1,0 +1,252 @@
+package scrittabot.sandbox;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import scrittabot.Json;
+import scrittabot.tools.ToolSet;
+
+/**
+ * Runs the agent's Python code in a child JVM ({@link SandboxChild}) and carries its tool calls
+ * out here, in the bot.
+ *
+ * <p>Protocol, one JSON object per line. Parent to child: {@code init} (tool source, files
+ * folder), {@code run} (code, time limit), and the {@code {"value"|"error"}} answer to each tool
+ * call. Child to parent: {@code ready}, {@code call} (tool, JSON arguments), {@code done} (output,
+ * error). The child interrupts code at the time limit itself; when that does not work (a builtin
+ * looping inside the runtime) or the child dies (out of memory), the parent kills it, starts a
+ * fresh one and reports that the Python state was reset.
+ */
+public final class Sandbox implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Sandbox.class);
+  private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
+  private static final Duration KILL_GRACE = Duration.ofSeconds(3);
+  private static final String EOF = "\u0000eof";
+  /** The exit code of a JVM run with -XX:+ExitOnOutOfMemoryError that ran out of heap. */
+  private static final int OUT_OF_MEMORY_EXIT = 3;
+
+  /** How to start the child. {@code memory} is its -Xmx, e.g. 384m. */
+  public record Settings(Path filesDir, Duration timeLimit, String memory) {}
+
+  private final Settings settings;
+  private final ToolSet tools;
+  private Child child;
+
+  public Sandbox(Settings settings, ToolSet tools) {
+    this.settings = settings;
+    this.tools = tools;
+  }
+
+  /** Starts the child in the background; it boots while the bot does other things. */
+  public synchronized void start() {
+    if (child == null) {
+      child = new Child();
+    }
+  }
+
+  /** Runs one code block; never throws for anything the code does. */
+  public synchronized Execution run(String code) {
+    start();
+    try {
+      return runIn(child, code);
+    } catch (ChildDied e) {
+      String reason = e.getMessage();
+      log.warn("sandbox: {}; starting a fresh one", reason);
+      restart();
+      return new Execution(e.output, "SandboxError: " + reason, reason);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      restart();
+      return new Execution("", "SandboxError: the bot is shutting down", "the bot is shutting down");
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    if (child != null) {
+      child.kill();
+      child = null;
+    }
+  }
+
+  private void restart() {
+    close();
+    start();
+  }
+
+  private Execution runIn(Child c, String code) throws ChildDied, InterruptedException {
+    c.awaitReady();
+    c.send(Map.of("op", "run", "code", code, "limit_ms", settings.timeLimit().toMillis()));
+    long deadline = System.nanoTime() + settings.timeLimit().plus(KILL_GRACE).toNanos();
+    while (true) {
+      long left = deadline - System.nanoTime();
+      String line = left > 0 ? c.lines.poll(left, TimeUnit.NANOSECONDS) : null;
+      if (line == null) {
+        c.kill();
+        throw new ChildDied("the code did not stop at the time limit of "
+            + settings.timeLimit().toSeconds() + " s and the Python process was killed;"
+            + " all Python variables are gone", "");
+      }
+      Map<String, Object> message = c.parse(line);
+      switch (String.valueOf(message.get("op"))) {
+        case "call" -> {
+          long start = System.nanoTime();
+          c.send(Json.parseObject(tools.call((String) message.get("tool"),
+              (String) message.get("args"))));
+          deadline += System.nanoTime() - start; // the bot's own time is not the code's
+        }
+        case "done" -> {
+          return new Execution((String) message.get("output"), (String) message.get("error"),
+              null);
+        }
+        default -> throw c.died("sent an unexpected message: " + Json.abbreviate(line, 200));
+      }
+    }
+  }
+
+  /** The child process went away or broke the protocol; {@code output} is what it printed. */
+  private static final class ChildDied extends Exception {
+    final String output;
+
+    ChildDied(String message, String output) {
+      super(message);
+      this.output = output;
+    }
+  }
+
+  /** One child JVM, with a thread that queues its stdout lines and one that logs its stderr. */
+  private final class Child {
+    final Process process;
+    final Writer stdin;
+    final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+    private boolean ready;
+
+    Child() {
+      try {
+        Files.createDirectories(settings.filesDir());
+        var builder = new ProcessBuilder(command());
+        // The child must not see the bot's environment: keys may be there.
+        builder.environment().keySet().retainAll(List.of("PATH", "HOME", "LANG", "TMPDIR"));
+        process = builder.start();
+      } catch (IOException e) {
+        throw new IllegalStateException("cannot start the sandbox JVM: " + e.getMessage(), e);
+      }
+      stdin = process.outputWriter(StandardCharsets.UTF_8);
+      Thread.ofPlatform().daemon().name("sandbox-stdout").start(this::readStdout);
+      Thread.ofPlatform().daemon().name("sandbox-stderr").start(this::readStderr);
+      send(Map.of("op", "init", "tools", tools.pythonSource(),
+          "files", settings.filesDir().toAbsolutePath().toString()));
+    }
+
+    private List<String> command() {
+      String java = ProcessHandle.current().info().command()
+          .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+      var cmd = new ArrayList<>(List.of(java, "-Xmx" + settings.memory(),
+          "-XX:+ExitOnOutOfMemoryError", "-XX:+UseSerialGC", "-Xshare:auto"));
+      cmd.add("-cp");
+      cmd.add(System.getProperty("java.class.path"));
+      cmd.add(SandboxChild.class.getName());
+      return cmd;
+    }
+
+    void awaitReady() throws ChildDied, InterruptedException {
+      if (ready) {
+        return;
+      }
+      String line = lines.poll(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+      if (line == null) {
+        kill();
+        throw new ChildDied("the Python sandbox did not start within "
+            + START_TIMEOUT.toSeconds() + " s", "");
+      }
+      if (!"ready".equals(parse(line).get("op"))) {
+        throw died("did not start: " + Json.abbreviate(line, 200));
+      }
+      ready = true;
+      log.info("sandbox ready (pid {})", process.pid());
+    }
+
+    void send(Map<String, Object> message) {
+      try {
+        stdin.write(Json.write(message));
+        stdin.write('\n');
+        stdin.flush();
+      } catch (IOException e) {
+        log.debug("sandbox: cannot write to the child: {}", e.toString()); // seen as EOF next
+      }
+    }
+
+    Map<String, Object> parse(String line) throws ChildDied {
+      if (line.equals(EOF)) {
+        throw died("the Python process ended");
+      }
+      try {
+        return Json.parseObject(line);
+      } catch (IllegalArgumentException e) {
+        throw died("sent a line that is not JSON: " + Json.abbreviate(line, 200));
+      }
+    }
+
+    ChildDied died(String what) {
+      try {
+        process.waitFor(2, TimeUnit.SECONDS); // an exiting child first, to read its exit code
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      kill();
+      int exit = process.exitValue();
+      if (exit == OUT_OF_MEMORY_EXIT) {
+        return new ChildDied("the code used more than the sandbox's " + settings.memory()
+            + " of memory and the Python process was stopped; all Python variables are gone", "");
+      }
+      return new ChildDied("the Python process failed (" + what + ", exit code " + exit
+          + "); all Python variables are gone", "");
+    }
+
+    void kill() {
+      process.destroyForcibly(); // SIGKILL: code may have changed signal handling
+      try {
+        process.waitFor(5, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+
+    private void readStdout() {
+      try (var reader = process.inputReader(StandardCharsets.UTF_8)) {
+        String line;
+        while ((line = reader.readLine()) != null) {
+          lines.add(line);
+        }
+      } catch (IOException e) {
+        log.debug("sandbox stdout closed: {}", e.toString());
+      }
+      lines.add(EOF);
+    }
+
+    private void readStderr() {
+      try (var reader = new BufferedReader(
+          new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = reader.readLine()) != null) {
+          log.debug("sandbox: {}", line);
+        }
+      } catch (IOException e) {
+        log.debug("sandbox stderr closed: {}", e.toString());
+      }
+    }
+  }
+}

@@ -1,0 +1,229 @@
+package scrittabot.sandbox;
+
+import java.io.BufferedReader;
+import java.io.FileOutputStream;
+import java.io.FileDescriptor;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import org.graalvm.polyglot.Context;
+import org.graalvm.polyglot.EnvironmentAccess;
+import org.graalvm.polyglot.HostAccess;
+import org.graalvm.polyglot.PolyglotAccess;
+import org.graalvm.polyglot.PolyglotException;
+import org.graalvm.polyglot.SandboxPolicy;
+import org.graalvm.polyglot.Source;
+import org.graalvm.polyglot.Value;
+import org.graalvm.polyglot.io.FileSystem;
+import org.graalvm.polyglot.io.IOAccess;
+import org.graalvm.polyglot.proxy.ProxyExecutable;
+import scrittabot.Json;
+
+/**
+ * The sandbox child JVM: one GraalPy context, driven by the parent over JSON lines on stdin and
+ * stdout (see {@link Sandbox} for the protocol). It runs in its own process because GraalPy
+ * community has no memory limit and some builtins cannot be interrupted: the parent can always
+ * kill this process, and nothing the agent's code does here can take the bot down.
+ */
+public final class SandboxChild {
+  private static final int OUTPUT_LIMIT = 16_000;
+
+  private final PrintStream protocolOut;
+  private final BufferedReader protocolIn;
+  private final BoundedOutput output = new BoundedOutput(OUTPUT_LIMIT);
+  private Context context;
+  private Value runner;
+  private final Watchdog watchdog = new Watchdog();
+
+  private SandboxChild(PrintStream protocolOut, BufferedReader protocolIn) {
+    this.protocolOut = protocolOut;
+    this.protocolIn = protocolIn;
+  }
+
+  public static void main(String[] args) throws IOException {
+    // stdout belongs to the protocol; anything else that prints goes to stderr.
+    var protocolOut = new PrintStream(new FileOutputStream(FileDescriptor.out), true,
+        StandardCharsets.UTF_8);
+    System.setOut(System.err);
+    var protocolIn = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    new SandboxChild(protocolOut, protocolIn).serve();
+  }
+
+  private void serve() throws IOException {
+    String line;
+    while ((line = protocolIn.readLine()) != null) {
+      Map<String, Object> message = Json.parseObject(line);
+      switch (String.valueOf(message.get("op"))) {
+        case "init" -> init(message);
+        case "run" -> run(message);
+        default -> throw new IllegalStateException("unknown request from parent: " + line);
+      }
+    }
+  }
+
+  private void init(Map<String, Object> message) throws IOException {
+    Path files = Path.of((String) message.get("files"));
+    context = Context.newBuilder("python")
+        .sandbox(SandboxPolicy.CONSTRAINED)
+        .out(output)
+        .err(output)
+        .in(InputStream.nullInputStream())
+        .allowHostAccess(HostAccess.CONSTRAINED)
+        .allowHostClassLookup(name -> false)
+        .allowPolyglotAccess(PolyglotAccess.NONE)
+        .allowCreateThread(false)
+        .allowCreateProcess(false)
+        .allowNativeAccess(false)
+        .allowEnvironmentAccess(EnvironmentAccess.NONE)
+        .allowIO(IOAccess.newBuilder()
+            .fileSystem(FileSystem.allowInternalResourceAccess(new RootedFileSystem(files)))
+            .build())
+        .currentWorkingDirectory(files.toAbsolutePath())
+        .option("engine.WarnInterpreterOnly", "false")
+        .build();
+    var prelude = Source.newBuilder("python",
+        new String(Objects.requireNonNull(SandboxChild.class.getResourceAsStream("prelude.py"))
+            .readAllBytes(), StandardCharsets.UTF_8), "prelude.py").build();
+    context.eval(prelude);
+    Value setup = context.getBindings("python").getMember("_setup");
+    runner = setup.execute((ProxyExecutable) this::callTool, message.get("tools"));
+    output.take();
+    send(Map.of("op", "ready"));
+    watchdog.start();
+  }
+
+  private void run(Map<String, Object> message) {
+    long limitMs = ((Number) message.get("limit_ms")).longValue();
+    String error;
+    boolean interrupted = false;
+    watchdog.arm(limitMs);
+    try {
+      Value result = runner.execute((String) message.get("code"));
+      error = result.isNull() ? null : result.asString();
+    } catch (PolyglotException e) {
+      interrupted = e.isInterrupted() || e.isCancelled();
+      error = interrupted
+          ? "TimeoutError: the code ran longer than " + limitMs / 1000.0 + " s and was stopped"
+          : describe(e);
+    } finally {
+      watchdog.disarm();
+    }
+    var done = new LinkedHashMap<String, Object>();
+    done.put("op", "done");
+    done.put("output", output.take());
+    done.put("error", error);
+    done.put("interrupted", interrupted);
+    send(done);
+  }
+
+  /** Python called a tool: ask the parent, wait for its answer; the time limit pauses meanwhile. */
+  private Object callTool(Value... arguments) {
+    if (arguments.length != 2 || !arguments[0].isString() || !arguments[1].isString()) {
+      throw new IllegalArgumentException("tool bridge takes (name, json)");
+    }
+    watchdog.pauseClock();
+    try {
+      send(Map.of("op", "call", "tool", arguments[0].asString(), "args", arguments[1].asString()));
+      String reply = protocolIn.readLine();
+      if (reply == null) {
+        System.exit(0); // the parent is gone
+      }
+      return reply;
+    } catch (IOException e) {
+      throw new IllegalStateException("lost the parent: " + e.getMessage(), e);
+    } finally {
+      watchdog.resumeClock();
+    }
+  }
+
+  private static String describe(PolyglotException e) {
+    if (e.isGuestException()) {
+      return String.valueOf(e.getMessage());
+    }
+    return "SandboxError: " + e.getMessage();
+  }
+
+  private synchronized void send(Map<String, Object> message) {
+    protocolOut.println(Json.write(message));
+    protocolOut.flush();
+  }
+
+  /**
+   * Interrupts the context once the agent's code has used its time; time spent in tool calls
+   * (the parent working) does not count. Code that cannot be interrupted is killed by the parent.
+   */
+  private final class Watchdog implements Runnable {
+    private long limitNanos;
+    private long usedNanos;
+    private long runningSince;
+    private boolean armed;
+    private boolean fired;
+
+    void start() {
+      Thread.ofPlatform().daemon().name("sandbox-watchdog").start(this);
+    }
+
+    synchronized void arm(long limitMs) {
+      limitNanos = Duration.ofMillis(limitMs).toNanos();
+      usedNanos = 0;
+      runningSince = System.nanoTime();
+      armed = true;
+      fired = false;
+      notifyAll();
+    }
+
+    synchronized void disarm() {
+      armed = false;
+    }
+
+    synchronized void pauseClock() {
+      usedNanos += System.nanoTime() - runningSince;
+      runningSince = -1;
+    }
+
+    synchronized void resumeClock() {
+      runningSince = System.nanoTime();
+    }
+
+    private synchronized boolean due() throws InterruptedException {
+      while (!armed || fired) {
+        wait();
+      }
+      if (runningSince < 0) {
+        wait(50);
+        return false;
+      }
+      long left = limitNanos - usedNanos - (System.nanoTime() - runningSince);
+      if (left > 0) {
+        wait(Math.max(1, left / 1_000_000), 0);
+        return false;
+      }
+      fired = true;
+      return true;
+    }
+
+    @Override
+    public void run() {
+      try {
+        while (true) {
+          if (due()) {
+            try {
+              context.interrupt(Duration.ofSeconds(5));
+            } catch (java.util.concurrent.TimeoutException | RuntimeException e) {
+              System.err.println("sandbox: interrupt did not stop the code: " + e);
+            }
+          }
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+}

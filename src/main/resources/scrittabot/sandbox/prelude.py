@@ -1,0 +1,100 @@
+# Runs once in each fresh sandbox, before any of the agent's code.
+# It defines how agent code is run and how tools reach the bot, and closes
+# the holes that the sandbox policy leaves open (see FACTS.md).
+import ast as _ast
+import json as _json
+import sys as _sys
+import traceback as _traceback
+
+
+def _close_holes():
+    import os
+    import posix
+    import signal
+    import _signal
+
+    def refused(name):
+        def f(*args, **kwargs):
+            raise PermissionError(name + " is not available in the sandbox")
+        return f
+
+    # Signal handlers would act on the whole host process, and signal.alarm
+    # starts a host thread: neither is for agent code.
+    for module in (signal, _signal):
+        for name in ("signal", "alarm", "setitimer", "pthread_kill", "raise_signal",
+                     "siginterrupt", "set_wakeup_fd"):
+            if hasattr(module, name):
+                setattr(module, name, refused("signal." + name))
+    for module in (os, posix):
+        for name in ("kill", "killpg", "fork", "forkpty", "execv", "execve", "abort",
+                     "_exit", "system", "popen", "spawnv", "posix_spawn"):
+            if hasattr(module, name):
+                setattr(module, name, refused("os." + name))
+
+
+_close_holes()
+del _close_holes
+
+_ERRORS = {"TypeError": TypeError, "ValueError": ValueError, "KeyError": KeyError,
+           "PermissionError": PermissionError, "FileNotFoundError": FileNotFoundError,
+           "RuntimeError": RuntimeError}
+
+
+def _setup(host_call, tool_source):
+    """Defines the tools in a fresh namespace for agent code and returns the runner."""
+
+    def call_tool(name, args):
+        reply = _json.loads(host_call(name, _json.dumps(args)))
+        if "error" in reply:
+            raise _ERRORS.get(reply.get("type"), RuntimeError)(reply["error"])
+        return reply.get("value")
+
+    tool_namespace = {"_call_tool": call_tool}
+    exec(tool_source, tool_namespace)
+    agent_globals = {"__name__": "__main__", "__builtins__": __builtins__}
+    for name, value in tool_namespace.items():
+        if not name.startswith("_"):
+            agent_globals[name] = value
+
+    def run(source):
+        try:
+            return _run(source, agent_globals)
+        finally:
+            _sys.stdout.flush()
+            _sys.stderr.flush()
+
+    return run
+
+
+def _run(source, agent_globals):
+    """Runs agent code; prints the value of a final expression like a REPL; returns an error text."""
+    try:
+        tree = compile(source, "<agent>", "exec", _ast.PyCF_ONLY_AST)
+    except SyntaxError as e:
+        return "".join(_traceback.format_exception_only(type(e), e)).rstrip()
+    last = None
+    if tree.body and isinstance(tree.body[-1], _ast.Expr):
+        last = _ast.Expression(tree.body.pop().value)
+    try:
+        exec(compile(tree, "<agent>", "exec"), agent_globals)
+        if last is not None:
+            value = eval(compile(last, "<agent>", "eval"), agent_globals)
+            if value is not None:
+                print(repr(value))
+        return None
+    except BaseException as e:
+        return _describe(e, source)
+
+
+def _describe(error, source):
+    """A short traceback that shows only the agent's own lines."""
+    lines = source.splitlines()
+    out = []
+    for frame in _traceback.extract_tb(error.__traceback__):
+        if frame.filename == "<agent>":
+            text = lines[frame.lineno - 1].strip() if 0 < frame.lineno <= len(lines) else ""
+            where = "" if frame.name == "<module>" else ", in " + frame.name
+            out.append("  line %d%s: %s" % (frame.lineno, where, text))
+    head = "Traceback (most recent call last):\n" if out else ""
+    tail = "".join(_traceback.format_exception_only(type(error), error)).rstrip()
+    return head + "\n".join(out[-5:]) + ("\n" if out else "") + tail
