@@ -83,7 +83,8 @@ public final class SandboxChild {
         .allowNativeAccess(false)
         .allowEnvironmentAccess(EnvironmentAccess.NONE)
         .allowIO(IOAccess.newBuilder()
-            .fileSystem(FileSystem.allowInternalResourceAccess(new RootedFileSystem(files)))
+            .fileSystem(FileSystem.newReadOnlyFileSystem(
+                FileSystem.allowInternalResourceAccess(new RootedFileSystem(files))))
             .build())
         .currentWorkingDirectory(files.toAbsolutePath())
         .option("engine.WarnInterpreterOnly", "false")

@@ -1,0 +1,45 @@
+# ScrittaBot. `make run` runs the bot, `make test` runs every test; both set up what they need.
+SHELL := /bin/bash
+.DEFAULT_GOAL := install
+
+JDK := $(shell scripts/find-jdk)
+ifeq ($(JDK),)
+$(error no JDK 21 or newer found: see the message above)
+endif
+export JAVA_HOME := $(JDK)
+JAVA := $(JDK)/bin/java
+MVN := mvn -B -q
+CONFIG ?= config.yaml
+JAR := target/scrittabot.jar
+SOURCES := $(shell find src/main -type f) pom.xml
+
+.PHONY: install run console test bench clean tools
+
+install: $(JAR)
+
+$(JAR): $(SOURCES) | tools
+	$(MVN) package -DskipTests
+	@touch $(JAR)
+
+# Maven is the one build tool; install it from Debian when it is missing.
+tools:
+	@command -v mvn >/dev/null || { echo "installing maven"; apt-get update -qq && apt-get install -y -qq maven; }
+
+config-check:
+	@test -f $(CONFIG) || { echo "$(CONFIG) is missing: copy config.example.yaml to $(CONFIG) and fill in your endpoints (see README.md)"; exit 1; }
+
+# The Matrix channel comes with the next issue; until then the bot runs in the terminal.
+run: $(JAR) config-check
+	$(JAVA) -jar $(JAR) --config $(CONFIG) --console
+
+console: run
+
+test: tools
+	$(MVN) verify
+
+bench: $(JAR)
+	$(MVN) test-compile
+	$(JAVA) -cp "target/test-classes:$(JAR):target/lib/*" scrittabot.bench.Benchmarks
+
+clean:
+	$(MVN) clean

@@ -1,0 +1,20 @@
+package scrittabot.kernel;
+
+import java.time.Duration;
+
+/** What tools may ask of the kernel about the agent's own flow. */
+public interface Control {
+  /** Sleep until a waking event, or until {@code atMost} has passed when it is not null. */
+  void sleep(Duration atMost);
+
+  void shutdown(String reason);
+
+  /** A tool did something with an effect; the step was useful. */
+  void acted(String tool);
+
+  /** The agent answered people in a room; unanswered-message nudges for it stop. */
+  void answered(String room);
+
+  /** The room of the most recent message, where a reply goes by default. */
+  String currentRoom();
+}

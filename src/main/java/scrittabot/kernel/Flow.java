@@ -1,0 +1,99 @@
+package scrittabot.kernel;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What the agent's tools decided about its own flow during a step (sleep, shutdown, whether it
+ * acted), and which rooms wait for an answer. The tools write it while code runs; the kernel
+ * reads it between steps. Both happen on the kernel thread, except {@link #shutdown} at a signal.
+ */
+public final class Flow implements Control {
+  private final Channel channel;
+  private boolean sleeping;
+  private Instant sleepUntil;
+  private volatile String shutdownReason;
+  private boolean acted;
+  private String currentRoom;
+  private final Map<String, Long> unansweredSince = new HashMap<>();
+  private final Set<String> nudged = new HashSet<>();
+
+  public Flow(Channel channel) {
+    this.channel = channel;
+  }
+
+  @Override
+  public void sleep(Duration atMost) {
+    sleeping = true;
+    sleepUntil = atMost == null ? null : Instant.now().plus(atMost);
+  }
+
+  @Override
+  public void shutdown(String reason) {
+    shutdownReason = reason == null || reason.isBlank() ? "no reason given" : reason;
+  }
+
+  @Override
+  public void acted(String tool) {
+    acted = true;
+  }
+
+  @Override
+  public void answered(String room) {
+    unansweredSince.remove(room);
+    nudged.remove(room);
+  }
+
+  @Override
+  public String currentRoom() {
+    return currentRoom != null ? currentRoom : channel.defaultRoom();
+  }
+
+  /** A message came in during step {@code step}. */
+  void messageFrom(String room, long step) {
+    currentRoom = room;
+    unansweredSince.putIfAbsent(room, step);
+  }
+
+  /** Rooms whose first unanswered message is {@code steps} or more steps old; each named once. */
+  Set<String> overdue(long step, int steps) {
+    var rooms = new HashSet<String>();
+    unansweredSince.forEach((room, since) -> {
+      if (step - since >= steps && nudged.add(room)) {
+        rooms.add(room);
+      }
+    });
+    return rooms;
+  }
+
+  /** Starts a step: forgets whether the agent acted. */
+  void beginStep() {
+    acted = false;
+  }
+
+  boolean acted() {
+    return acted;
+  }
+
+  boolean sleeping() {
+    return sleeping;
+  }
+
+  /** When the sleep ends by itself, or null for a sleep until an event. */
+  Instant sleepUntil() {
+    return sleepUntil;
+  }
+
+  void wake() {
+    sleeping = false;
+    sleepUntil = null;
+  }
+
+  String shutdownReason() {
+    return shutdownReason;
+  }
+}

@@ -1,0 +1,260 @@
+package scrittabot.kernel;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import scrittabot.context.Prompt;
+import scrittabot.context.TokenEstimate;
+import scrittabot.llm.ChatMessage;
+import scrittabot.llm.Completion;
+import scrittabot.llm.LlmClient;
+import scrittabot.llm.LlmException;
+import scrittabot.sandbox.Execution;
+import scrittabot.sandbox.Sandbox;
+
+/**
+ * The scheduler: waits for events or the wake-up time, takes every pending event into one step,
+ * builds the prompt, streams the LLM, runs each code block as its fence closes, and queues the
+ * code's output as the next events.
+ *
+ * <p>Load control: a step in which nothing happened from outside and the agent did nothing with
+ * an effect makes the kernel wait longer before the next one (1 s, 2 s, 4 s ... up to 10 min)
+ * unless an event arrives; the LLM is called at most {@code maxCallsPerHour} times an hour; a
+ * failing LLM is retried after a growing pause without losing the events.
+ */
+public final class Kernel {
+  private static final Logger log = LoggerFactory.getLogger(Kernel.class);
+  private static final Duration MAX_IDLE_WAIT = Duration.ofMinutes(10);
+  private static final Duration MAX_FAILURE_PAUSE = Duration.ofMinutes(5);
+  private static final Duration SLEEP_CHECK = Duration.ofMinutes(10);
+  private static final int NUDGE_AFTER_STEPS = 3;
+  private static final long HOUR_NANOS = Duration.ofHours(1).toNanos();
+
+  private final EventQueue queue;
+  private final LlmClient llm;
+  private final Sandbox sandbox;
+  private final Prompt prompt;
+  private final AgentState state;
+  private final Flow flow;
+  private final TokenEstimate estimate;
+  private final int maxCallsPerHour;
+  private final ArrayDeque<Long> callTimes = new ArrayDeque<>();
+  private volatile boolean running;
+  private volatile Thread thread;
+  private long steps;
+  private int idleSteps;
+  private int failures;
+
+  public Kernel(EventQueue queue, LlmClient llm, Sandbox sandbox, Prompt prompt, AgentState state,
+      Flow flow, TokenEstimate estimate, int maxCallsPerHour) {
+    this.queue = queue;
+    this.llm = llm;
+    this.sandbox = sandbox;
+    this.prompt = prompt;
+    this.state = state;
+    this.flow = flow;
+    this.estimate = estimate;
+    this.maxCallsPerHour = maxCallsPerHour;
+  }
+
+  /** Runs until the agent shuts down or {@link #stop} is called; returns the reason. */
+  public String run() {
+    thread = Thread.currentThread();
+    running = true;
+    try {
+      while (running) {
+        List<Event> events = nextEvents();
+        if (events != null && running) {
+          awaitCallBudget();
+          step(events);
+        }
+        if (flow.shutdownReason() != null) {
+          running = false;
+        }
+      }
+    } catch (InterruptedException e) {
+      log.debug("kernel interrupted: stopping");
+    }
+    String reason = flow.shutdownReason() != null ? flow.shutdownReason() : "stopped";
+    log.info("kernel stopped after {} steps: {}", steps, reason);
+    return reason;
+  }
+
+  /** Stops the loop from another thread: the LLM stream is cancelled, running code abandoned. */
+  public void stop(String reason) {
+    flow.shutdown(reason);
+    running = false;
+    llm.close();
+    Thread t = thread;
+    if (t != null) {
+      t.interrupt();
+    }
+  }
+
+  public long steps() {
+    return steps;
+  }
+
+  /** Waits as the agent's state says; returns the events for a step, or null to wait again. */
+  private List<Event> nextEvents() throws InterruptedException {
+    if (flow.sleeping()) {
+      Instant until = flow.sleepUntil();
+      Duration wait = until == null ? SLEEP_CHECK : Duration.between(Instant.now(), until);
+      List<Event> events = queue.await(positive(wait), false);
+      if (!events.isEmpty()) {
+        flow.wake();
+        return events;
+      }
+      if (until != null && !Instant.now().isBefore(until)) {
+        flow.wake();
+        var woken = new ArrayList<>(queue.drain());
+        woken.add(new Event.WakeUp(Instant.now()));
+        return woken;
+      }
+      return null;
+    }
+    Duration idleWait = idleWait();
+    List<Event> events = queue.await(idleWait, idleWait.isZero());
+    if (events.isEmpty()) {
+      events = queue.drain();
+    }
+    if (events.isEmpty()) {
+      return List.of(new Event.SystemNotice(Instant.now(), "Nothing new has happened. Go on with"
+          + " your goals, or call sleep() to rest until something happens.", false));
+    }
+    return events;
+  }
+
+  /** One step: events in, LLM reply out, code run, outputs queued. */
+  void step(List<Event> events) throws InterruptedException {
+    steps++;
+    flow.beginStep();
+    boolean fromOutside = false;
+    for (Event e : events) {
+      fromOutside |= e.wakes();
+      if (e instanceof Event.UserMessage m) {
+        flow.messageFrom(m.room(), steps);
+      }
+    }
+    String eventText = events.stream().map(Event::render).collect(Collectors.joining("\n"));
+    String stateText = "<system time=\"" + Event.TIME.format(Instant.now()) + "\">\n"
+        + state.render() + "</system>";
+    List<ChatMessage> messages = prompt.build(stateText, eventText);
+    var blocks = new CodeBlocks();
+    var outputs = new ArrayList<Event>();
+    String reply;
+    try {
+      Completion completion = llm.chat(messages, delta -> blocks.feed(delta)
+          .forEach(code -> runCode(code, outputs)));
+      blocks.finish().forEach(code -> runCode(code, outputs));
+      reply = completion.text();
+      learnFrom(messages, completion);
+      if (completion.stoppedAt() != null) {
+        outputs.add(notice("Your reply was stopped where you began to write a "
+            + completion.stoppedAt() + " tag. Only the bot writes tags; act with Python code."));
+      }
+      failures = 0;
+    } catch (LlmException e) {
+      if (!running) {
+        queue.putFirst(events);
+        return;
+      }
+      if (e.partialText().isEmpty()) {
+        failed(events, e);
+        return;
+      }
+      reply = e.partialText();
+      blocks.finish().forEach(code -> runCode(code, outputs));
+      outputs.add(notice("Your reply was cut off by an error of the LLM server ("
+          + e.getMessage() + "). Code that completed before the cut has run."));
+    }
+    log.debug("agent replied:\n{}", reply);
+    prompt.record(eventText, reply);
+    afterStep(blocks.found(), fromOutside, outputs);
+  }
+
+  private void afterStep(int codeBlocks, boolean fromOutside, List<Event> outputs) {
+    if (codeBlocks == 0) {
+      outputs.add(notice("Your reply had no ```python code block, so nothing happened. "
+          + "Act with code: send_message(...) to talk, sleep() to rest."));
+    }
+    for (String room : flow.overdue(steps, NUDGE_AFTER_STEPS)) {
+      outputs.add(notice("The message in room " + room + " still has no answer. "
+          + "Reply with send_message(...) (people see nothing else)."));
+    }
+    outputs.forEach(queue::put);
+    idleSteps = fromOutside || flow.acted() ? 0 : idleSteps + 1;
+  }
+
+  private void runCode(String code, List<Event> outputs) {
+    if (flow.shutdownReason() != null || !running) {
+      return; // the agent shut down, or the bot is stopping: later blocks do not run
+    }
+    log.debug("running code:\n{}", code);
+    Execution result = sandbox.run(code);
+    log.debug("code output:\n{}{}", result.output(),
+        result.error() == null ? "" : "\nerror: " + result.error());
+    outputs.add(new Event.CodeOutput(Instant.now(), result.output(), result.error()));
+    if (result.reset() != null) {
+      outputs.add(notice("The Python sandbox was restarted: variables, functions and imports "
+          + "from before are gone."));
+    }
+  }
+
+  /** The LLM failed before saying anything: keep the events and try again after a pause. */
+  private void failed(List<Event> events, LlmException e) throws InterruptedException {
+    failures++;
+    Duration pause = Duration.ofSeconds(1L << Math.min(failures, 8));
+    pause = pause.compareTo(MAX_FAILURE_PAUSE) > 0 ? MAX_FAILURE_PAUSE : pause;
+    log.error("LLM request failed ({}); trying again in {} s", e.getMessage(), pause.toSeconds());
+    queue.putFirst(events);
+    Thread.sleep(pause.toMillis());
+  }
+
+  private void learnFrom(List<ChatMessage> messages, Completion completion) {
+    if (completion.usage() != null) {
+      long chars = messages.stream().mapToLong(m -> m.text().length()).sum();
+      estimate.calibrate(chars, completion.usage().promptTokens());
+      log.debug("usage: {} prompt tokens ({} cached), {} completion tokens",
+          completion.usage().promptTokens(), completion.usage().cachedTokens(),
+          completion.usage().completionTokens());
+    }
+  }
+
+  private Duration idleWait() {
+    if (idleSteps == 0) {
+      return Duration.ZERO;
+    }
+    Duration wait = Duration.ofSeconds(1L << Math.min(idleSteps - 1, 20));
+    return wait.compareTo(MAX_IDLE_WAIT) > 0 ? MAX_IDLE_WAIT : wait;
+  }
+
+  /** Blocks while the LLM calls of the last hour reach the cap. */
+  private void awaitCallBudget() throws InterruptedException {
+    long now = System.nanoTime();
+    while (!callTimes.isEmpty() && now - callTimes.peekFirst() >= HOUR_NANOS) {
+      callTimes.removeFirst();
+    }
+    if (callTimes.size() >= maxCallsPerHour) {
+      long waitNanos = HOUR_NANOS - (now - callTimes.peekFirst());
+      log.warn("max_llm_calls_per_hour ({}) reached; the next step waits {} s", maxCallsPerHour,
+          waitNanos / 1_000_000_000);
+      Thread.sleep(waitNanos / 1_000_000 + 1);
+      callTimes.removeFirst();
+    }
+    callTimes.addLast(System.nanoTime());
+  }
+
+  private static Event notice(String text) {
+    return new Event.SystemNotice(Instant.now(), text, false);
+  }
+
+  private static Duration positive(Duration d) {
+    return d.isNegative() ? Duration.ZERO : d;
+  }
+}

@@ -1,0 +1,140 @@
+package scrittabot.tools;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import scrittabot.kernel.AgentState;
+import scrittabot.kernel.Channel;
+import scrittabot.kernel.Control;
+
+/**
+ * The tools every agent has: messages, flow (sleep, shutdown), mood and goals. One method per
+ * tool; {@link #all()} lists them.
+ */
+public final class CoreTools {
+  private static final int MAX_MESSAGE = 30_000;
+
+  private final Channel channel;
+  private final AgentState state;
+  private final Control control;
+
+  public CoreTools(Channel channel, AgentState state, Control control) {
+    this.channel = channel;
+    this.state = state;
+    this.control = control;
+  }
+
+  public List<Tool> all() {
+    return List.of(sendMessage(), sleep(), shutdown(), increaseMood(), decreaseMood(), addGoal(),
+        deleteGoal());
+  }
+
+  Tool sendMessage() {
+    return new Tool("send_message", "message, room=None", """
+        Send a message (Markdown) to the people in a room. Without room, it goes to the room of
+        the latest message. This is the only way anyone sees what you say.
+        Example: send_message("Hello! How can I help?")""", args -> {
+          String text = args.string("message");
+          if (text.isBlank()) {
+            throw ToolError.value("send_message(): message is empty");
+          }
+          if (text.length() > MAX_MESSAGE) {
+            throw ToolError.value("send_message(): message has " + text.length()
+                + " characters; the limit is " + MAX_MESSAGE + ". Split it.");
+          }
+          String room = args.optionalString("room");
+          if (room == null) {
+            room = control.currentRoom();
+          }
+          try {
+            channel.send(room, text);
+          } catch (IOException e) {
+            throw new ToolError("OSError", "send_message(): could not send: " + e.getMessage());
+          }
+          control.acted("send_message");
+          control.answered(room);
+          return "sent";
+        });
+  }
+
+  Tool sleep() {
+    return new Tool("sleep", "min_time=None", """
+        Stop thinking until something happens (a message, an event), or for at most min_time
+        minutes if given. Call it whenever there is nothing useful left to do.
+        Example: sleep()""", args -> {
+          Double minutes = args.optionalNumber("min_time");
+          if (minutes != null && minutes <= 0) {
+            throw ToolError.value("sleep(): min_time must be a positive number of minutes");
+          }
+          control.sleep(minutes == null ? null : Duration.ofSeconds(Math.round(minutes * 60)));
+          return null;
+        });
+  }
+
+  Tool shutdown() {
+    return new Tool("shutdown", "reason", """
+        Stop the bot completely (it must be started again by hand). Only when asked to.
+        Example: shutdown("the admin asked me to stop")""", args -> {
+          control.shutdown(args.string("reason"));
+          return null;
+        });
+  }
+
+  Tool increaseMood() {
+    return new Tool("increase_mood", "mood_name", """
+        Raise one of your moods a little. Moods: happy, sad, afraid, angry, surprised, disgusted.
+        Example: increase_mood("happy")""", args -> changeMood(args, 1));
+  }
+
+  Tool decreaseMood() {
+    return new Tool("decrease_mood", "mood_name", """
+        Lower one of your moods a little.
+        Example: decrease_mood("sad")""", args -> changeMood(args, -1));
+  }
+
+  private Object changeMood(Tool.Args args, int delta) throws ToolError {
+    try {
+      int level = state.changeMood(args.string("mood_name").strip().toLowerCase(), delta);
+      control.acted(args.tool());
+      return level;
+    } catch (IllegalArgumentException e) {
+      throw ToolError.value(args.tool() + "(): " + e.getMessage());
+    }
+  }
+
+  Tool addGoal() {
+    return new Tool("add_goal", "goal_description", """
+        Add a goal to your list of goals; returns its number.
+        Example: add_goal("Find out what Alice's favourite book is")""", args -> {
+          String goal = args.string("goal_description").strip();
+          if (goal.isEmpty()) {
+            throw ToolError.value("add_goal(): goal_description is empty");
+          }
+          try {
+            int number = state.addGoal(goal);
+            control.acted("add_goal");
+            return number;
+          } catch (IllegalStateException e) {
+            throw ToolError.value("add_goal(): " + e.getMessage());
+          }
+        });
+  }
+
+  Tool deleteGoal() {
+    return new Tool("delete_goal", "goal_index", """
+        Delete a goal by its number in your list of goals (when done or no longer wanted).
+        Example: delete_goal(2)""", args -> {
+          Double index = args.optionalNumber("goal_index");
+          if (index == null || index != Math.floor(index)) {
+            throw ToolError.type("delete_goal(): goal_index must be a whole number");
+          }
+          try {
+            String goal = state.deleteGoal(index.intValue());
+            control.acted("delete_goal");
+            return "deleted: " + goal;
+          } catch (IllegalArgumentException e) {
+            throw ToolError.value("delete_goal(): " + e.getMessage());
+          }
+        });
+  }
+}
