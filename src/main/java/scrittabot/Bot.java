@@ -47,6 +47,10 @@ public final class Bot implements AutoCloseable {
     kernel.stop(reason);
   }
 
+  public Sandbox sandbox() {
+    return sandbox;
+  }
+
   public Kernel kernel() {
     return kernel;
   }

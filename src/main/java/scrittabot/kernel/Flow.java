@@ -59,11 +59,11 @@ public final class Flow implements Control {
     unansweredSince.putIfAbsent(room, step);
   }
 
-  /** Rooms whose first unanswered message is {@code steps} or more steps old; each named once. */
+  /** Rooms whose first unanswered message has been in {@code steps} steps; each named once. */
   Set<String> overdue(long step, int steps) {
     var rooms = new HashSet<String>();
     unansweredSince.forEach((room, since) -> {
-      if (step - since >= steps && nudged.add(room)) {
+      if (step - since + 1 >= steps && nudged.add(room)) {
         rooms.add(room);
       }
     });

@@ -1,0 +1,70 @@
+package scrittabot.context;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import scrittabot.llm.ChatMessage;
+
+class PromptTest {
+
+  @Test
+  void orderIsSystemThenDialogueThenStateAndEvents() {
+    var prompt = new Prompt("send_message(message)", 8000, new TokenEstimate());
+    prompt.record("<message>hi</message>", "```python\nsend_message('hello')\n```");
+    List<ChatMessage> messages = prompt.build("STATE", "EVENTS");
+    assertEquals(4, messages.size());
+    assertEquals(ChatMessage.Role.SYSTEM, messages.get(0).role());
+    assertTrue(messages.get(0).text().contains("send_message(message)"));
+    assertEquals(ChatMessage.Role.USER, messages.get(1).role());
+    assertEquals(ChatMessage.Role.ASSISTANT, messages.get(2).role());
+    assertEquals("STATE\nEVENTS", messages.get(3).text());
+  }
+
+  @Test
+  void dialogueShrinksByALargeBlockOfOldestTurnsAndKeepsAlternation() {
+    var prompt = new Prompt("t()", 6000, new TokenEstimate());
+    for (int i = 0; i < 200; i++) {
+      prompt.record("event " + i + " " + "x".repeat(200), "reply " + i + " " + "y".repeat(200));
+    }
+    List<ChatMessage> messages = prompt.build("S", "E");
+    int dropped = prompt.droppedTurns();
+    assertTrue(dropped > 200, "a large block goes at once, dropped " + dropped);
+    assertEquals(0, dropped % 2);
+    assertEquals(ChatMessage.Role.USER, messages.get(1).role());
+    // The next steps reuse the shrunk dialogue: no further drop until it fills up again.
+    prompt.record("E", "R");
+    prompt.build("S", "E2");
+    assertEquals(dropped, prompt.droppedTurns());
+    long chars = messages.stream().mapToLong(m -> m.text().length()).sum();
+    assertTrue(new TokenEstimate().tokens(chars) <= 6000 - prompt.replyTokens());
+  }
+
+  @Test
+  void hugeEventsAreCutInTheMiddle() {
+    var prompt = new Prompt("t()", 4000, new TokenEstimate());
+    String huge = "START" + "z".repeat(100_000) + "END";
+    String last = prompt.build("S", huge).getLast().text();
+    assertTrue(last.startsWith("S\nSTART") && last.endsWith("END"));
+    assertTrue(last.contains("characters cut to fit the context"));
+    assertTrue(last.length() < 10_000);
+  }
+
+  @Test
+  void aContextTooSmallForTheSystemPromptIsRefusedAtStart() {
+    var e = assertThrows(IllegalStateException.class,
+        () -> new Prompt("t()", 500, new TokenEstimate()).checkFits());
+    assertTrue(e.getMessage().contains("context_llm 500"));
+  }
+
+  @Test
+  void estimateLearnsFromTheServersCount() {
+    var estimate = new TokenEstimate();
+    for (int i = 0; i < 10; i++) {
+      estimate.calibrate(10_000, 5_000);
+    }
+    assertEquals(5_000, estimate.tokens(10_000), 50);
+  }
+}

@@ -1,0 +1,70 @@
+package scrittabot.tools;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import scrittabot.Json;
+import scrittabot.kernel.AgentState;
+import scrittabot.kernel.Channel;
+import scrittabot.kernel.Flow;
+
+class CoreToolsTest {
+  private final List<String> sent = new ArrayList<>();
+  private final Channel channel = new Channel() {
+    @Override
+    public void send(String room, String text) {
+      sent.add(room + ": " + text);
+    }
+
+    @Override
+    public String defaultRoom() {
+      return "lobby";
+    }
+  };
+  private final AgentState state = new AgentState();
+  private final ToolSet tools = new ToolSet(new CoreTools(channel, state, new Flow(channel)).all());
+
+  private Map<String, Object> call(String tool, String args) {
+    return Json.parseObject(tools.call(tool, args));
+  }
+
+  @Test
+  void sendMessageGoesToTheDefaultRoomOrTheNamedOne() {
+    assertEquals("sent", call("send_message", "{\"message\": \"hi\", \"room\": null}").get("value"));
+    call("send_message", "{\"message\": \"yo\", \"room\": \"kitchen\"}");
+    assertEquals(List.of("lobby: hi", "kitchen: yo"), sent);
+  }
+
+  @Test
+  void wrongArgumentsBecomePythonErrorsWordedForTheLlm() {
+    var reply = call("send_message", "{\"message\": 5, \"room\": null}");
+    assertEquals("TypeError", reply.get("type"));
+    assertTrue(reply.get("error").toString().contains("message must be a string, not int"));
+    assertEquals("NameError", call("fly", "{}").get("type"));
+    assertEquals("ValueError", call("increase_mood", "{\"mood_name\": \"bored\"}").get("type"));
+    assertEquals("ValueError", call("delete_goal", "{\"goal_index\": 3}").get("type"));
+    assertTrue(sent.isEmpty());
+  }
+
+  @Test
+  void goalsAndMoodsChangeTheStateBlock() {
+    assertEquals(1, ((Number) call("add_goal", "{\"goal_description\": \"learn chess\"}")
+        .get("value")).intValue());
+    call("add_goal", "{\"goal_description\": \"read\"}");
+    call("delete_goal", "{\"goal_index\": 1}");
+    call("increase_mood", "{\"mood_name\": \"Happy\"}");
+    assertEquals("Mood: happy 1/10\nGoals:\n1. read\n", state.render());
+  }
+
+  @Test
+  void pythonSourceHasRealSignaturesAndDocstrings() {
+    String source = tools.pythonSource();
+    assertTrue(source.contains("def send_message(message, room=None):"));
+    assertTrue(source.contains("def sleep(min_time=None):"));
+    assertTrue(tools.reference().contains("send_message(message, room=None)\n    Send a message"));
+  }
+}
