@@ -94,14 +94,17 @@ public record Config(
     return fromMap(map, console);
   }
 
-  static Config fromMap(Map<?, ?> raw, boolean console) throws ConfigException {
+  public static Config fromMap(Map<?, ?> raw, boolean console) throws ConfigException {
     var keys = new Keys(raw);
-    String openaiUrl = keys.string("openai_url", null);
+    String openaiUrl = keys.url("openai_url", null);
     String openaiKey = keys.string("openai_key", "");
     var llm = new Endpoint(keys.url("llm_url", openaiUrl), keys.string("llm_key", openaiKey));
-    var embedding = new Endpoint(keys.url("embedding_url", openaiUrl),
+    // With only llm_url given, that one server is the best guess for the others: an endpoint
+    // without a URL could not be called at all.
+    String sharedUrl = openaiUrl != null ? openaiUrl : llm.url();
+    var embedding = new Endpoint(keys.url("embedding_url", sharedUrl),
         keys.string("embedding_key", openaiKey));
-    var rerank = new Endpoint(keys.url("rerank_url", openaiUrl), keys.string("rerank_key", openaiKey));
+    var rerank = new Endpoint(keys.url("rerank_url", sharedUrl), keys.string("rerank_key", openaiKey));
     if (llm.url() == null) {
       throw new ConfigException("openai_url (or llm_url) is required: the base URL of an "
           + "OpenAI-compatible server, e.g. http://localhost:8080");
@@ -135,8 +138,11 @@ public record Config(
         logLevel,
         keys.unknownKeyWarnings());
     if (!console) {
-      for (String key : List.of("homeserver", "user_id", "access_token", "room_id")) {
+      for (String key : List.of("homeserver", "user_id", "access_token")) {
         keys.required(key);
+      }
+      if (config.rooms().isEmpty()) { // room_id may be a list, which required() would refuse
+        throw new ConfigException("room_id is required but missing from the config file");
       }
     }
     return config;
@@ -218,7 +224,8 @@ public record Config(
         }
         return List.copyOf(out);
       }
-      return List.of(string(key, ""));
+      String one = string(key, null);
+      return one == null ? List.of() : List.of(one);
     }
 
     int positiveInt(String key, int fallback) throws ConfigException {

@@ -15,6 +15,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import scrittabot.Config;
 import scrittabot.Config.Endpoint;
@@ -222,12 +223,16 @@ public final class LlmClient implements AutoCloseable {
   /** Reads one line; if none comes within the timeout, the stream is closed and this fails. */
   private String readLine(BufferedReader reader, InputStream in) throws IOException {
     Duration limit = http.timeout();
-    ScheduledFuture<?> alarm = watchdog.schedule(() -> closeQuietly(in), limit.toMillis(),
-        TimeUnit.MILLISECONDS);
+    // A flag, not alarm.isDone(): the reader wakes while the alarm is still closing the stream.
+    var fired = new AtomicBoolean();
+    ScheduledFuture<?> alarm = watchdog.schedule(() -> {
+      fired.set(true);
+      closeQuietly(in);
+    }, limit.toMillis(), TimeUnit.MILLISECONDS);
     try {
       return reader.readLine();
     } catch (IOException e) {
-      if (alarm.isDone() && !http.aborted()) {
+      if (fired.get() && !http.aborted()) {
         throw new IOException("no data for " + limit.toSeconds() + " s", e);
       }
       throw e;

@@ -35,7 +35,8 @@ import scrittabot.Json;
  * prompt ({@link #respond}), as smolagents tests script their fake models; else {@link
  * #DEFAULT_REPLY}. Streams are cut into deltas of {@link #DELTA_CHARS} code points, and {@code
  * stop} sequences in the request cut the reply as llama.cpp does. Usage and timings are
- * deterministic estimates: a token is four characters.
+ * deterministic estimates: a token is four characters of message text, and cache_n counts the
+ * prompt prefix shared with the previous request.
  *
  * <p>Hazards handled: handler threads are daemons and a stalled reply is released by {@link
  * #close()}, so a test that forgets to close never hangs the JVM; a cut-off reply really drops the
@@ -48,6 +49,7 @@ public final class ScriptedLlmServer implements AutoCloseable {
   public static final int DELTA_CHARS = 3;
   public static final int DEFAULT_EMBEDDING_DIMENSIONS = 8;
   private static final Duration STALL_LIMIT = Duration.ofMinutes(10);
+  private static final Duration BEFORE_DROP = Duration.ofMillis(200);
 
   /** How one scripted reply is delivered. */
   public enum Behaviour {
@@ -290,7 +292,13 @@ public final class ScriptedLlmServer implements AutoCloseable {
     }
     var request = parseRequest(payload, exchange.getRequestHeaders().getFirst("Authorization"));
     int cachedTokens = record(request);
-    Scripted next = nextReply(request);
+    Scripted next;
+    try {
+      next = nextReply(request);
+    } catch (RuntimeException e) { // shown to the test through the client's exception
+      sendJson(exchange, 500, error(500, "the test's responder failed: " + e, "server_error"));
+      return;
+    }
     switch (next.behaviour()) {
       case ERROR_500_THEN_OK ->
           sendJson(exchange, 500, error(500, "scripted internal server error", "server_error"));
@@ -306,17 +314,21 @@ public final class ScriptedLlmServer implements AutoCloseable {
   }
 
   /** Takes the next reply; a fail-then-OK reply stays queued, as NORMAL, for the retry. */
-  private synchronized Scripted nextReply(Request request) {
-    Scripted next = script.pollFirst();
-    if (next == null) {
-      return new Scripted(Behaviour.NORMAL,
-          responder != null ? responder.apply(request) : DEFAULT_REPLY);
+  private Scripted nextReply(Request request) {
+    Function<Request, String> fallback;
+    synchronized (this) {
+      Scripted next = script.pollFirst();
+      if (next != null) {
+        if (next.behaviour() == Behaviour.ERROR_500_THEN_OK
+            || next.behaviour() == Behaviour.RATE_LIMIT_429) {
+          script.addFirst(new Scripted(Behaviour.NORMAL, next.text()));
+        }
+        return next;
+      }
+      fallback = responder;
     }
-    if (next.behaviour() == Behaviour.ERROR_500_THEN_OK
-        || next.behaviour() == Behaviour.RATE_LIMIT_429) {
-      script.addFirst(new Scripted(Behaviour.NORMAL, next.text()));
-    }
-    return next;
+    // outside the lock: a responder may take its time or look at requests()
+    return new Scripted(Behaviour.NORMAL, fallback != null ? fallback.apply(request) : DEFAULT_REPLY);
   }
 
   /** Records the request and returns llama.cpp's cache_n: the prompt prefix shared with the last. */
@@ -366,7 +378,8 @@ public final class ScriptedLlmServer implements AutoCloseable {
   }
 
   private static Map<String, Object> usageAndTimings(Request request, String text, int cached) {
-    int promptTokens = Math.max(1, request.prompt().length() / 4);
+    int chars = request.messages().stream().mapToInt(m -> m.text().length()).sum();
+    int promptTokens = Math.max(1, chars / 4);
     int completionTokens = (text.length() + 3) / 4;
     int cacheN = Math.min(cached, promptTokens);
     var timings = new LinkedHashMap<String, Object>();
@@ -389,23 +402,27 @@ public final class ScriptedLlmServer implements AutoCloseable {
     exchange.sendResponseHeaders(200, 0);
     OutputStream out = exchange.getResponseBody();
     List<String> deltas = deltas(text);
+    String id = nextId(); // one id for all chunks of a completion, as llama.cpp does
     boolean broken = behaviour == Behaviour.CUT_OFF || behaviour == Behaviour.STALL;
     int sent = broken ? Math.min(deltas.size(), Math.max(1, deltas.size() / 2)) : deltas.size();
-    event(out, chunk(model, Map.of("role", "assistant"), null));
+    event(out, chunk(id, model, Map.of("role", "assistant"), null));
     for (String delta : deltas.subList(0, sent)) {
       if (behaviour == Behaviour.SLOW) {
         pause(slowDelay);
       }
-      event(out, chunk(model, Map.of("content", delta), null));
+      event(out, chunk(id, model, Map.of("content", delta), null));
+    }
+    if (behaviour == Behaviour.STALL) {
+      stallUntilClosed();
     }
     if (broken) {
-      if (behaviour == Behaviour.STALL) {
-        stallUntilClosed();
-      }
+      // The JDK client discards text it has not read yet when the connection fails, so give it
+      // time to read what was sent, as a network drop after a while of streaming would.
+      pause(BEFORE_DROP);
       throw new DropConnection();
     }
-    event(out, chunk(model, Map.of(), "stop"));
-    var last = envelope(model, "chat.completion.chunk");
+    event(out, chunk(id, model, Map.of(), "stop"));
+    var last = envelope(id, model, "chat.completion.chunk");
     last.put("choices", List.of());
     last.putAll(accounting);
     event(out, last);
@@ -422,7 +439,7 @@ public final class ScriptedLlmServer implements AutoCloseable {
     if (behaviour == Behaviour.SLOW) {
       pause(slowDelay);
     }
-    var body = envelope(model, "chat.completion");
+    var body = envelope(nextId(), model, "chat.completion");
     body.put("choices", List.of(Map.of("index", 0, "finish_reason", "stop",
         "message", Map.of("role", "assistant", "content", text))));
     body.putAll(accounting);
@@ -448,21 +465,26 @@ public final class ScriptedLlmServer implements AutoCloseable {
     }
   }
 
-  private Map<String, Object> chunk(String model, Map<String, Object> delta, String finish) {
+  private static Map<String, Object> chunk(String id, String model, Map<String, Object> delta,
+      String finish) {
     var choice = new LinkedHashMap<String, Object>();
     choice.put("index", 0);
     choice.put("delta", delta);
     if (finish != null) {
       choice.put("finish_reason", finish);
     }
-    var chunk = envelope(model, "chat.completion.chunk");
+    var chunk = envelope(id, model, "chat.completion.chunk");
     chunk.put("choices", List.of(choice));
     return chunk;
   }
 
-  private Map<String, Object> envelope(String model, String object) {
+  private String nextId() {
+    return "chatcmpl-scripted-" + ids.incrementAndGet();
+  }
+
+  private static Map<String, Object> envelope(String id, String model, String object) {
     var map = new LinkedHashMap<String, Object>();
-    map.put("id", "chatcmpl-scripted-" + ids.incrementAndGet());
+    map.put("id", id);
     map.put("object", object);
     map.put("created", System.currentTimeMillis() / 1000);
     map.put("model", model);
