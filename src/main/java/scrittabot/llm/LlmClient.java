@@ -11,11 +11,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import scrittabot.Config;
 import scrittabot.Config.Endpoint;
@@ -40,11 +35,6 @@ public final class LlmClient implements AutoCloseable {
   private final String embeddingModel;
   private final String rerankModel;
   private final LlmHttp http;
-  private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
-    var t = new Thread(r, "llm-read-watchdog");
-    t.setDaemon(true);
-    return t;
-  });
   private volatile InputStream openStream;
 
   public LlmClient(Config config) {
@@ -161,7 +151,7 @@ public final class LlmClient implements AutoCloseable {
         }
       }
       return List.of(vectors);
-    } catch (IllegalArgumentException | ClassCastException e) {
+    } catch (IllegalArgumentException | ClassCastException | NullPointerException e) {
       throw http.failure(embedding, "/v1/embeddings", payload, 200, body,
           "malformed embeddings answer: " + e.getMessage(), e);
     }
@@ -203,7 +193,6 @@ public final class LlmClient implements AutoCloseable {
   public void close() {
     http.abort();
     closeQuietly(openStream);
-    watchdog.shutdownNow();
   }
 
   private Map<String, Object> chatPayload(List<ChatMessage> messages, boolean stream) {
@@ -222,26 +211,10 @@ public final class LlmClient implements AutoCloseable {
 
   /** Reads one line; if none comes within the timeout, the stream is closed and this fails. */
   private String readLine(BufferedReader reader, InputStream in) throws IOException {
-    Duration limit = http.timeout();
-    // A flag, not alarm.isDone(): the reader wakes while the alarm is still closing the stream.
-    var fired = new AtomicBoolean();
-    ScheduledFuture<?> alarm = watchdog.schedule(() -> {
-      fired.set(true);
-      closeQuietly(in);
-    }, limit.toMillis(), TimeUnit.MILLISECONDS);
-    try {
-      return reader.readLine();
-    } catch (IOException e) {
-      if (fired.get() && !http.aborted()) {
-        throw new IOException("no data for " + limit.toSeconds() + " s", e);
-      }
-      throw e;
-    } finally {
-      alarm.cancel(false);
-    }
+    return http.timedRead(in, reader::readLine);
   }
 
-  private static void closeQuietly(InputStream in) {
+  static void closeQuietly(InputStream in) {
     if (in != null) {
       try {
         in.close();

@@ -12,6 +12,11 @@ import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import scrittabot.Config.Endpoint;
@@ -32,6 +37,16 @@ final class LlmHttp {
   private final int maxTries;
   private final Duration firstBackoff;
   private volatile boolean aborted;
+  private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
+    var t = new Thread(r, "llm-read-watchdog");
+    t.setDaemon(true);
+    return t;
+  });
+
+  /** A blocking read that may throw. */
+  interface Read<T> {
+    T read() throws IOException;
+  }
 
   LlmHttp(Duration timeout, RequestDumps dumps, int maxTries, Duration firstBackoff) {
     this.client = HttpClient.newBuilder()
@@ -65,7 +80,7 @@ final class LlmHttp {
   String post(Endpoint endpoint, String path, Map<String, Object> payload) throws LlmException {
     HttpResponse<InputStream> response = send(endpoint, path, payload);
     try (InputStream in = response.body()) {
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+      return new String(timedRead(in, in::readAllBytes), StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw failure(endpoint, path, payload, response.statusCode(), "",
           "reading the response failed: " + e, e);
@@ -104,7 +119,7 @@ final class LlmHttp {
         cause = e;
         wait = backoff(attempt);
       } catch (HttpTimeoutException e) {
-        problem = "no answer from " + url + " within " + timeout.toSeconds() + " s";
+        problem = "no answer from " + url + " within " + seconds(timeout);
         cause = e;
         wait = backoff(attempt);
       } catch (IOException e) {
@@ -122,6 +137,33 @@ final class LlmHttp {
       log.warn("{}; try {} of {} in {} ms", problem, attempt + 1, maxTries, wait.toMillis());
       sleep(wait, url);
     }
+  }
+
+  /**
+   * Runs a blocking read of {@code in}. The request timeout only covers the wait for headers, so
+   * here a read that takes longer than it closes the stream and fails, instead of hanging.
+   */
+  <T> T timedRead(InputStream in, Read<T> read) throws IOException {
+    // A flag, not alarm.isDone(): the reader wakes while the alarm is still closing the stream.
+    var fired = new AtomicBoolean();
+    ScheduledFuture<?> alarm = watchdog.schedule(() -> {
+      fired.set(true);
+      LlmClient.closeQuietly(in);
+    }, timeout.toMillis(), TimeUnit.MILLISECONDS);
+    try {
+      return read.read();
+    } catch (IOException e) {
+      if (fired.get() && !aborted) {
+        throw new IOException("no data for " + seconds(timeout), e);
+      }
+      throw e;
+    } finally {
+      alarm.cancel(false);
+    }
+  }
+
+  static String seconds(Duration d) {
+    return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() / 1000.0 + " s";
   }
 
   LlmException failure(Endpoint endpoint, String path, Map<String, Object> payload, int status,

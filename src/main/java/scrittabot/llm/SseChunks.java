@@ -29,6 +29,9 @@ final class SseChunks {
         || line.startsWith("id:") || line.startsWith("retry:")) {
       return false;
     }
+    if (line.startsWith("error:")) { // llama.cpp reports a failure mid-stream this way
+      throw new StreamError("the server reported an error: " + line.substring(6).strip());
+    }
     if (!line.startsWith("data:")) {
       throw new StreamError("not a server-sent event line: " + Json.abbreviate(line, 200));
     }
