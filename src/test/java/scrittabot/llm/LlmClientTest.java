@@ -414,4 +414,22 @@ class LlmClientTest {
     assertEquals(List.of(1, 2, 0), ranked.stream().map(LlmClient.Ranked::index).toList());
     assertEquals(1.0, ranked.getFirst().score(), 1e-9);
   }
+
+  // ---- replay ----
+
+  @Test
+  void aDumpedFailedRequestIsSentAgainByReplayWithTheKeyFromTheConfig() throws Exception {
+    server.reply(ScriptedLlmServer.Behaviour.BAD_REQUEST_400, "model not loaded yet");
+    assertThrows(LlmException.class, () -> chat("replay me"));
+    Path dump = dumps().getFirst();
+    server.reply("Now it works.");
+    var out = new java.io.ByteArrayOutputStream();
+    boolean ok = Replay.run(dump, SECRET, NEVER_HANG,
+        new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
+    assertTrue(ok);
+    assertTrue(out.toString(java.nio.charset.StandardCharsets.UTF_8).contains("Now it works."), out.toString());
+    var replayed = server.requests().getLast();
+    assertEquals("replay me", replayed.lastUserText());
+    assertEquals("Bearer " + SECRET, replayed.authorization());
+  }
 }
