@@ -8,7 +8,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
@@ -27,22 +26,11 @@ class KernelIT {
 
   private ScriptedLlmServer llm;
   private final EventQueue queue = new EventQueue();
-  private final List<String> sent = new CopyOnWriteArrayList<>();
   private Bot bot;
   private Thread loop;
   private volatile String stopReason;
 
-  private final Channel channel = new Channel() {
-    @Override
-    public void send(String room, String text) {
-      sent.add(room + ": " + text);
-    }
-
-    @Override
-    public String defaultRoom() {
-      return "lobby";
-    }
-  };
+  private final RecordingChannel channel = new RecordingChannel();
 
   @BeforeEach
   void setUp() throws Exception {
@@ -90,7 +78,7 @@ class KernelIT {
       assertTrue(first.contains("message " + i), first);
     }
     Thread.sleep(1500);
-    assertEquals(List.of("lobby: got them all"), sent);
+    assertEquals(List.of("lobby: got them all"), channel.sent());
     assertEquals(1, llm.requests().size(), "one step for five messages, then asleep");
     say("message 6");
     requests = llm.awaitRequests(2, Duration.ofSeconds(30));
@@ -137,7 +125,7 @@ class KernelIT {
     startKernel();
     loop.join(60_000);
     assertEquals("asked to stop", stopReason);
-    assertEquals(List.of("lobby: bye"), sent);
+    assertEquals(List.of("lobby: bye"), channel.sent());
   }
 
   @Test
@@ -152,7 +140,7 @@ class KernelIT {
     String second = requests.get(1).prompt();
     assertFalse(second.contains("shutdown now"), second);
     assertTrue(requests.get(1).lastUserText().contains("Only the bot writes tags"));
-    assertEquals(List.of("lobby: ok"), sent);
+    assertEquals(List.of("lobby: ok"), channel.sent());
     assertEquals(null, stopReason);
     assertTrue(loop.isAlive());
   }
@@ -177,7 +165,7 @@ class KernelIT {
     List<Request> requests = llm.awaitRequests(2, Duration.ofSeconds(60));
     assertTrue(requests.get(1).lastUserText().contains("question"));
     Thread.sleep(500);
-    assertEquals(List.of("lobby: answer"), sent);
+    assertEquals(List.of("lobby: answer"), channel.sent());
   }
 
   @Test

@@ -3,28 +3,16 @@ package scrittabot.tools;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import scrittabot.Json;
 import scrittabot.kernel.AgentState;
-import scrittabot.kernel.Channel;
+import scrittabot.kernel.RecordingChannel;
 import scrittabot.kernel.Flow;
 
 class CoreToolsTest {
-  private final List<String> sent = new ArrayList<>();
-  private final Channel channel = new Channel() {
-    @Override
-    public void send(String room, String text) {
-      sent.add(room + ": " + text);
-    }
-
-    @Override
-    public String defaultRoom() {
-      return "lobby";
-    }
-  };
+  private final RecordingChannel channel = new RecordingChannel();
   private final AgentState state = new AgentState();
   private final ToolSet tools = new ToolSet(new CoreTools(channel, state, new Flow(channel)).all());
 
@@ -36,7 +24,7 @@ class CoreToolsTest {
   void sendMessageGoesToTheDefaultRoomOrTheNamedOne() {
     assertEquals("sent", call("send_message", "{\"message\": \"hi\", \"room\": null}").get("value"));
     call("send_message", "{\"message\": \"yo\", \"room\": \"kitchen\"}");
-    assertEquals(List.of("lobby: hi", "kitchen: yo"), sent);
+    assertEquals(List.of("lobby: hi", "kitchen: yo"), channel.sent());
   }
 
   @Test
@@ -47,7 +35,7 @@ class CoreToolsTest {
     assertEquals("NameError", call("fly", "{}").get("type"));
     assertEquals("ValueError", call("increase_mood", "{\"mood_name\": \"bored\"}").get("type"));
     assertEquals("ValueError", call("delete_goal", "{\"goal_index\": 3}").get("type"));
-    assertTrue(sent.isEmpty());
+    assertTrue(channel.sent().isEmpty());
   }
 
   @Test
