@@ -34,8 +34,9 @@ run: $(JAR) config-check
 
 console: run
 
+# Not quiet: the test runners' summaries are the record of what ran.
 test: tools
-	$(MVN) verify
+	mvn -B -ntp verify
 
 bench: $(JAR)
 	$(MVN) test-compile
