@@ -31,6 +31,16 @@ final class BoundedOutput extends OutputStream {
     dropped += len - take;
   }
 
+  /** How many more bytes would be kept; a writer may count the rest with {@link #skip}. */
+  synchronized int room() {
+    return Math.max(0, limit - kept.size());
+  }
+
+  /** Counts bytes that were printed but not handed over, because there was no room for them. */
+  synchronized void skip(long count) {
+    dropped += count;
+  }
+
   /** Returns what was collected since the last call and starts afresh. */
   synchronized String take() {
     String text = kept.toString(StandardCharsets.UTF_8);

@@ -26,7 +26,7 @@ import scrittabot.tools.ToolSet;
  * <p>Protocol, one JSON object per line. Parent to child: {@code init} (tool source, files
  * folder), {@code run} (code, time limit), and the {@code {"value"|"error"}} answer to each tool
  * call. Child to parent: {@code ready}, {@code call} (tool, JSON arguments), {@code done} (output,
- * error, and why the Python state was reset if the code broke its session). The child interrupts code at the time limit itself; when that does not work (a builtin
+ * error). The child interrupts code at the time limit itself; when that does not work (a builtin
  * looping inside the runtime) or the child dies (out of memory), the parent kills it, starts a
  * fresh one and reports that the Python state was reset.
  */
@@ -123,7 +123,7 @@ public final class Sandbox implements AutoCloseable {
         }
         case "done" -> {
           return new Execution((String) message.get("output"), (String) message.get("error"),
-              (String) message.get("reset"));
+              null);
         }
         default -> throw c.died("sent an unexpected message: " + Json.abbreviate(line, 200));
       }

@@ -13,6 +13,8 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.graalvm.polyglot.Context;
 import org.graalvm.polyglot.EnvironmentAccess;
 import org.graalvm.polyglot.HostAccess;
@@ -34,6 +36,9 @@ import scrittabot.Json;
  */
 public final class SandboxChild {
   private static final int OUTPUT_LIMIT = 16_000;
+  /** A leading Java class name in an exception message, e.g. {@code java.lang.Foo$Bar: }. */
+  private static final Pattern JAVA_EXCEPTION =
+      Pattern.compile("(?:java|javax|jdk|sun|com|org)\\.(?:[a-z_]\\w*\\.)*([A-Z][\\w$]*)(?:: |$)");
 
   private final PrintStream protocolOut;
   private final BufferedReader protocolIn;
@@ -82,6 +87,9 @@ public final class SandboxChild {
         .allowCreateProcess(false)
         .allowNativeAccess(false)
         .allowEnvironmentAccess(EnvironmentAccess.NONE)
+        // allowInternalResourceAccess hands the Python home to the host file system with write
+        // access (code could rewrite the standard library for every later sandbox): the
+        // read-only wrapper goes around it.
         .allowIO(IOAccess.newBuilder()
             .fileSystem(FileSystem.newReadOnlyFileSystem(
                 FileSystem.allowInternalResourceAccess(new RootedFileSystem(files))))
@@ -94,7 +102,8 @@ public final class SandboxChild {
             .readAllBytes(), StandardCharsets.UTF_8), "prelude.py").build();
     context.eval(prelude);
     Value setup = context.getBindings("python").getMember("_setup");
-    runner = setup.execute((ProxyExecutable) this::callTool, message.get("tools"));
+    runner = setup.execute((ProxyExecutable) this::callTool, (ProxyExecutable) this::write,
+        message.get("tools"));
     output.take();
     send(Map.of("op", "ready"));
     watchdog.start();
@@ -103,18 +112,20 @@ public final class SandboxChild {
   private void run(Map<String, Object> message) {
     long limitMs = ((Number) message.get("limit_ms")).longValue();
     String error;
-    boolean interrupted = false;
+    boolean interrupted;
     watchdog.arm(limitMs);
     try {
       Value result = runner.execute((String) message.get("code"));
       error = result.isNull() ? null : result.asString();
     } catch (PolyglotException e) {
-      interrupted = e.isInterrupted() || e.isCancelled();
-      error = interrupted
-          ? "TimeoutError: the code ran longer than " + limitMs / 1000.0 + " s and was stopped"
-          : describe(e);
+      error = describe(e);
     } finally {
-      watchdog.disarm();
+      interrupted = watchdog.disarm();
+    }
+    if (interrupted) {
+      // The interrupt surfaces in several forms (in a host call it reads "Execution got
+      // interrupted."): that the watchdog fired is what counts.
+      error = "TimeoutError: the code ran longer than " + limitMs / 1000.0 + " s and was stopped";
     }
     var done = new LinkedHashMap<String, Object>();
     done.put("op", "done");
@@ -122,6 +133,24 @@ public final class SandboxChild {
     done.put("error", error);
     done.put("interrupted", interrupted);
     send(done);
+  }
+
+  /**
+   * Python wrote bytes to sys.stdout or sys.stderr. They come here rather than through file
+   * descriptors 1 and 2 because the watchdog's interrupt closes a descriptor for good when it lands
+   * in the middle of a write (a print loop at the time limit), and every later print would fail.
+   */
+  private Object write(Value... arguments) {
+    if (arguments.length != 1 || !arguments[0].hasBufferElements()) {
+      throw new IllegalArgumentException("output bridge takes (bytes)");
+    }
+    Value bytes = arguments[0];
+    long size = bytes.getBufferSize();
+    byte[] kept = new byte[(int) Math.min(size, output.room())]; // a huge print is not copied
+    bytes.readBuffer(0, kept, 0, kept.length);
+    output.write(kept, 0, kept.length);
+    output.skip(size - kept.length);
+    return null;
   }
 
   /** Python called a tool: ask the parent, wait for its answer; the time limit pauses meanwhile. */
@@ -144,11 +173,34 @@ public final class SandboxChild {
     }
   }
 
+  /**
+   * An error that escaped the prelude's own handler. Most are Java exceptions inside GraalPy (a
+   * POSIX call its Java backend lacks, a refused thread) whose text starts with a Java class name;
+   * the LLM gets a Python exception type instead. Their frames carry no line numbers for code
+   * compiled from an AST, so there is no traceback.
+   */
   private static String describe(PolyglotException e) {
-    if (e.isGuestException()) {
-      return String.valueOf(e.getMessage());
+    String message = String.valueOf(e.getMessage());
+    Matcher java = JAVA_EXCEPTION.matcher(message);
+    if (java.lookingAt()) {
+      return pythonType(java.group(1)) + ": " + message.substring(java.end());
     }
-    return "SandboxError: " + e.getMessage();
+    return e.isGuestException() ? message : "SandboxError: " + message;
+  }
+
+  private static String pythonType(String javaClass) {
+    if (javaClass.endsWith("PosixFeatureException") || javaClass.endsWith("PosixException")
+        || javaClass.endsWith("IOException")) {
+      return "OSError";
+    }
+    if (javaClass.endsWith("SecurityException")) {
+      return "PermissionError"; // e.g. mmap with write access to a file
+    }
+    if (javaClass.endsWith("IllegalStateException")
+        || javaClass.endsWith("UnsupportedOperationException")) {
+      return "RuntimeError";
+    }
+    return "SystemError"; // a bug inside GraalPy, e.g. a NullPointerException
   }
 
   private synchronized void send(Map<String, Object> message) {
@@ -180,8 +232,10 @@ public final class SandboxChild {
       notifyAll();
     }
 
-    synchronized void disarm() {
+    /** Returns whether the time ran out and the code was interrupted. */
+    synchronized boolean disarm() {
       armed = false;
+      return fired;
     }
 
     synchronized void pauseClock() {

@@ -2,9 +2,16 @@
 # It defines how agent code is run and how tools reach the bot, and closes
 # the holes that the sandbox policy leaves open (see FACTS.md).
 import ast as _ast
+import builtins as _builtins
+import io as _io
 import json as _json
+import re as _re
 import sys as _sys
 import traceback as _traceback
+
+# Agent code may delete or replace builtins; _repair puts them back before each run.
+_BUILTINS = dict(_builtins.__dict__)
+_RECURSION_LIMIT = _sys.getrecursionlimit()
 
 
 def _close_holes():
@@ -40,11 +47,28 @@ _ERRORS = {"TypeError": TypeError, "ValueError": ValueError, "KeyError": KeyErro
            "RuntimeError": RuntimeError}
 
 
-def _setup(host_call, tool_source):
+class _HostOutput(_io.RawIOBase):
+    """Where sys.stdout and sys.stderr write: straight to the bot (see SandboxChild.write).
+    Unbuffered, so an interrupted run leaves nothing behind to show up in the next one."""
+
+    def __init__(self, host_write):
+        self._host_write = host_write
+
+    def writable(self):
+        return True
+
+    def write(self, data):
+        self._host_write(data)
+        return len(data)
+
+
+def _setup(host_call, host_write, tool_source):
     """Defines the tools in a fresh namespace for agent code and returns the runner."""
 
+    dumps, loads = _json.dumps, _json.loads  # bound now: agent code may patch the json module
+
     def call_tool(name, args):
-        reply = _json.loads(host_call(name, _json.dumps(args)))
+        reply = loads(host_call(name, dumps(args)))
         if "error" in reply:
             raise _ERRORS.get(reply.get("type"), RuntimeError)(reply["error"])
         return reply.get("value")
@@ -56,7 +80,10 @@ def _setup(host_call, tool_source):
         if not name.startswith("_"):
             agent_globals[name] = value
 
+    streams = {}
+
     def run(source):
+        _repair(streams, host_write)
         try:
             return _run(source, agent_globals)
         finally:
@@ -64,6 +91,17 @@ def _setup(host_call, tool_source):
             _sys.stderr.flush()
 
     return run
+
+
+def _repair(streams, host_write):
+    """Undoes what earlier code did to builtins, sys.stdout and sys.stderr, the recursion limit."""
+    _builtins.__dict__.update(_BUILTINS)
+    _sys.setrecursionlimit(_RECURSION_LIMIT)
+    for name in ("stdout", "stderr"):
+        if name not in streams or streams[name].closed:
+            streams[name] = _io.TextIOWrapper(_HostOutput(host_write), encoding="utf-8",
+                                              errors="backslashreplace", write_through=True)
+        setattr(_sys, name, streams[name])
 
 
 def _run(source, agent_globals):
@@ -96,5 +134,9 @@ def _describe(error, source):
             where = "" if frame.name == "<module>" else ", in " + frame.name
             out.append("  line %d%s: %s" % (frame.lineno, where, text))
     head = "Traceback (most recent call last):\n" if out else ""
-    tail = "".join(_traceback.format_exception_only(type(error), error)).rstrip()
+    if type(error).__module__ == "polyglot":
+        # A Java exception from the runtime, e.g. a refused host call: name a Python type instead.
+        tail = "RuntimeError: " + _re.sub(r"^([\w$]+\.)+[\w$]+: ", "", str(error))
+    else:
+        tail = "".join(_traceback.format_exception_only(type(error), error)).rstrip()
     return head + "\n".join(out[-5:]) + ("\n" if out else "") + tail
