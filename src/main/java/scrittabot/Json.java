@@ -10,7 +10,8 @@ import java.util.Map;
  * that every part of the bot reads and writes JSON the same way.
  */
 public final class Json {
-  private static final JSON JSON_STD = JSON.std;
+  // Null map entries are written: a tool's {"a": None} must reach Python as it was.
+  private static final JSON JSON_STD = JSON.std.with(JSON.Feature.WRITE_NULL_PROPERTIES);
 
   private Json() {}
 

@@ -103,7 +103,11 @@ public final class Sandbox implements AutoCloseable {
   private Execution runIn(Child c, String code) throws ChildDied, InterruptedException {
     c.awaitReady();
     c.send(Map.of("op", "run", "code", code, "limit_ms", settings.timeLimit().toMillis()));
-    long deadline = System.nanoTime() + settings.timeLimit().plus(KILL_GRACE).toNanos();
+    // The child interrupts at the time limit itself. Killing waits a grace period longer, plus
+    // the time of tool calls carried out here (the interrupt lands when they return), up to a cap.
+    long start = System.nanoTime();
+    long deadline = start + settings.timeLimit().plus(KILL_GRACE).toNanos();
+    long hardDeadline = start + settings.timeLimit().multipliedBy(2).plus(KILL_GRACE).toNanos();
     while (true) {
       long left = deadline - System.nanoTime();
       String line = left > 0 ? c.lines.poll(left, TimeUnit.NANOSECONDS) : null;
@@ -116,10 +120,9 @@ public final class Sandbox implements AutoCloseable {
       Map<String, Object> message = c.parse(line);
       switch (String.valueOf(message.get("op"))) {
         case "call" -> {
-          long start = System.nanoTime();
-          c.send(Json.parseObject(tools.call((String) message.get("tool"),
-              (String) message.get("args"))));
-          deadline += System.nanoTime() - start; // the bot's own time is not the code's
+          long callStart = System.nanoTime();
+          c.sendLine(tools.call((String) message.get("tool"), (String) message.get("args")));
+          deadline = Math.min(deadline + System.nanoTime() - callStart, hardDeadline);
         }
         case "done" -> {
           return new Execution((String) message.get("output"), (String) message.get("error"),
@@ -193,8 +196,13 @@ public final class Sandbox implements AutoCloseable {
     }
 
     void send(Map<String, Object> message) {
+      sendLine(Json.write(message));
+    }
+
+    /** Writes one protocol line; a tool's JSON answer goes through as it is. */
+    void sendLine(String json) {
       try {
-        stdin.write(Json.write(message));
+        stdin.write(json);
         stdin.write('\n');
         stdin.flush();
       } catch (IOException e) {

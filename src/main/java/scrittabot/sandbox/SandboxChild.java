@@ -153,12 +153,11 @@ public final class SandboxChild {
     return null;
   }
 
-  /** Python called a tool: ask the parent, wait for its answer; the time limit pauses meanwhile. */
+  /** Python called a tool: ask the parent and wait for its answer. */
   private Object callTool(Value... arguments) {
     if (arguments.length != 2 || !arguments[0].isString() || !arguments[1].isString()) {
       throw new IllegalArgumentException("tool bridge takes (name, json)");
     }
-    watchdog.pauseClock();
     try {
       send(Map.of("op", "call", "tool", arguments[0].asString(), "args", arguments[1].asString()));
       String reply = protocolIn.readLine();
@@ -168,8 +167,6 @@ public final class SandboxChild {
       return reply;
     } catch (IOException e) {
       throw new IllegalStateException("lost the parent: " + e.getMessage(), e);
-    } finally {
-      watchdog.resumeClock();
     }
   }
 
@@ -209,13 +206,13 @@ public final class SandboxChild {
   }
 
   /**
-   * Interrupts the context once the agent's code has used its time; time spent in tool calls
-   * (the parent working) does not count. Code that cannot be interrupted is killed by the parent.
+   * Interrupts the context once the code has run for its time limit, wall clock and tool calls
+   * included, so that a loop of slow tool calls ends too. An interrupt that lands while a tool
+   * call is in the parent takes effect when the call returns, so it is tried again until the code
+   * stops. Code that cannot be interrupted at all is killed by the parent.
    */
   private final class Watchdog implements Runnable {
-    private long limitNanos;
-    private long usedNanos;
-    private long runningSince;
+    private long deadline;
     private boolean armed;
     private boolean fired;
 
@@ -224,9 +221,7 @@ public final class SandboxChild {
     }
 
     synchronized void arm(long limitMs) {
-      limitNanos = Duration.ofMillis(limitMs).toNanos();
-      usedNanos = 0;
-      runningSince = System.nanoTime();
+      deadline = System.nanoTime() + Duration.ofMillis(limitMs).toNanos();
       armed = true;
       fired = false;
       notifyAll();
@@ -235,33 +230,27 @@ public final class SandboxChild {
     /** Returns whether the time ran out and the code was interrupted. */
     synchronized boolean disarm() {
       armed = false;
+      notifyAll();
       return fired;
     }
 
-    synchronized void pauseClock() {
-      usedNanos += System.nanoTime() - runningSince;
-      runningSince = -1;
-    }
-
-    synchronized void resumeClock() {
-      runningSince = System.nanoTime();
-    }
-
     private synchronized boolean due() throws InterruptedException {
-      while (!armed || fired) {
+      while (!armed) {
         wait();
       }
-      if (runningSince < 0) {
-        wait(50);
-        return false;
-      }
-      long left = limitNanos - usedNanos - (System.nanoTime() - runningSince);
+      long left = deadline - System.nanoTime();
       if (left > 0) {
-        wait(Math.max(1, left / 1_000_000), 0);
+        wait(Math.max(1, left / 1_000_000));
         return false;
       }
       fired = true;
       return true;
+    }
+
+    private synchronized void awaitDisarm() throws InterruptedException {
+      while (armed) {
+        wait();
+      }
     }
 
     @Override
@@ -270,9 +259,10 @@ public final class SandboxChild {
         while (true) {
           if (due()) {
             try {
-              context.interrupt(Duration.ofSeconds(5));
-            } catch (java.util.concurrent.TimeoutException | RuntimeException e) {
-              System.err.println("sandbox: interrupt did not stop the code: " + e);
+              context.interrupt(Duration.ofSeconds(2));
+              awaitDisarm();
+            } catch (java.util.concurrent.TimeoutException e) {
+              // still running (in a tool call, or a builtin): try again
             }
           }
         }

@@ -76,6 +76,14 @@ class SandboxIT {
             args -> {
               throw new ToolError(args.string("kind"), args.string("message"));
             }),
+        new Tool("nap", "ms", "Takes its time in the bot.", args -> {
+          try {
+            Thread.sleep(args.optionalNumber("ms").longValue());
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          return null;
+        }),
         new Tool("crash", "", "Fails inside the bot.", args -> {
           throw new IllegalStateException("disk on fire");
         })));
@@ -154,10 +162,8 @@ class SandboxIT {
   void toolArgumentsAndResultsCrossAsJsonValues() {
     String value = "{'s': 'x', 'i': 1, 'big': 2**40, 'f': 1.5, 'b': True, 'n': None,"
         + " 'l': [1, 'a'], 'd': {'k': [None]}}";
-    // Not in the round trip yet: a None inside a dict on the way back (Json.write drops null
-    // map entries), so `back` has None only in lists.
-    String back = "{'s': 'x', 'i': 1, 'big': 2**40, 'f': 1.5, 'b': True, 'l': [1, None],"
-        + " 'd': {'k': [None]}}";
+    String back = "{'s': 'x', 'i': 1, 'big': 2**40, 'f': 1.5, 'b': True, 'n': None,"
+        + " 'l': [1, None], 'd': {'k': [None], 'm': None}}";
     assertEquals("True\n", ok(run("v = " + back + "\nprint(echo(v) == v)")).output());
     assertEquals("True\n", ok(run("print([type(echo(t)).__name__ for t in (1, 1.0, True, None,"
         + " 'a', [], {})] == ['int', 'float', 'bool', 'NoneType', 'str', 'list', 'dict'])"))
@@ -437,6 +443,17 @@ class SandboxIT {
     assertTimedOut(run.execution());
     assertTrue(run.millis() < TIME_LIMIT.toMillis() + 1_500, run.millis() + " ms");
     assertEquals("'sleep'\n", run("kept").output());
+  }
+
+  @Test
+  void aLoopOfToolCallsStopsAtTheTimeLimitAndKeepsState() {
+    ok(run("kept = 'tools'"));
+    var fast = attackTimed("while True: echo(1)");
+    assertTimedOut(fast.execution());
+    var slow = attackTimed("while True: nap(700)");
+    assertTimedOut(slow.execution());
+    assertTrue(slow.millis() < TIME_LIMIT.toMillis() + 2_500, slow.millis() + " ms");
+    assertEquals("'tools'\n", run("kept").output());
   }
 
   @Test
