@@ -29,7 +29,7 @@ public final class Bot implements AutoCloseable {
     var tools = new ToolSet(new CoreTools(channel, state, flow).all());
     this.llm = llm;
     this.sandbox = new Sandbox(new Sandbox.Settings(config.filesDir(), config.sandboxTimeLimit(),
-        config.sandboxMemory()), tools);
+        config.sandboxMemory(), config.sandboxJit()), tools);
     var estimate = new TokenEstimate();
     this.prompt = new Prompt(tools.reference(), config.contextLlm(), estimate);
     prompt.checkFits();

@@ -38,8 +38,15 @@ public final class Sandbox implements AutoCloseable {
   /** The exit code of a JVM run with -XX:+ExitOnOutOfMemoryError that ran out of heap. */
   private static final int OUT_OF_MEMORY_EXIT = 3;
 
-  /** How to start the child. {@code memory} is its -Xmx, e.g. 384m. */
-  public record Settings(Path filesDir, Duration timeLimit, String memory) {}
+  /**
+   * How to start the child. {@code memory} is its -Xmx, e.g. 384m; {@code jit} runs GraalVM's
+   * optimising compiler in it (faster loops once warm, slower start, more memory).
+   */
+  public record Settings(Path filesDir, Duration timeLimit, String memory, boolean jit) {
+    public Settings(Path filesDir, Duration timeLimit, String memory) {
+      this(filesDir, timeLimit, memory, false);
+    }
+  }
 
   private final Settings settings;
   private final ToolSet tools;
@@ -171,9 +178,13 @@ public final class Sandbox implements AutoCloseable {
       String java = ProcessHandle.current().info().command()
           .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
       var cmd = new ArrayList<>(List.of(java, "-Xmx" + settings.memory(),
-          "-XX:+ExitOnOutOfMemoryError", "-XX:+UseSerialGC", "-Xshare:auto"));
-      cmd.add("-cp");
-      cmd.add(System.getProperty("java.class.path"));
+          "-XX:+ExitOnOutOfMemoryError", "-XX:+UseSerialGC"));
+      JitLayout jit = settings.jit() ? JitLayout.find() : null;
+      if (jit != null) {
+        cmd.addAll(jit.options());
+      } else {
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path")));
+      }
       cmd.add(SandboxChild.class.getName());
       return cmd;
     }
@@ -268,6 +279,45 @@ public final class Sandbox implements AutoCloseable {
       } catch (IOException e) {
         log.debug("sandbox stderr closed: {}", e.toString());
       }
+    }
+  }
+
+  /**
+   * Where the packaged bot keeps what the optimising compiler needs: the GraalPy jars (lib/) go
+   * on the module path and the compiler (jvmci/) on the upgrade module path of a stock JDK.
+   */
+  private record JitLayout(Path jar, Path lib, Path compiler) {
+    private static boolean warned;
+
+    List<String> options() {
+      return List.of("-XX:+UnlockExperimentalVMOptions", "-XX:+EnableJVMCI",
+          "--upgrade-module-path=" + compiler, "--module-path=" + lib,
+          "--add-modules=ALL-MODULE-PATH", "-cp", jar.toString());
+    }
+
+    /** The layout beside the running jar, or null (said once) when the bot runs from classes. */
+    static synchronized JitLayout find() {
+      try {
+        Path jar = Path.of(Sandbox.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        Path compilers = jar.resolveSibling("jvmci");
+        if (Files.isRegularFile(jar) && Files.isDirectory(jar.resolveSibling("lib"))
+            && Files.isDirectory(compilers)) {
+          try (var found = Files.list(compilers)) {
+            var compiler = found.filter(p -> p.toString().endsWith(".jar")).findFirst();
+            if (compiler.isPresent()) {
+              return new JitLayout(jar, jar.resolveSibling("lib"), compiler.get());
+            }
+          }
+        }
+      } catch (IOException | java.net.URISyntaxException | RuntimeException e) {
+        log.debug("sandbox: no compiler layout: {}", e.toString());
+      }
+      if (!warned) {
+        warned = true;
+        log.warn("sandbox_jit needs the built jar with its lib/ and jvmci/ folders (make install);"
+            + " the sandbox runs without the optimising compiler");
+      }
+      return null;
     }
   }
 }

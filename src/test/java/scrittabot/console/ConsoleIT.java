@@ -62,6 +62,33 @@ class ConsoleIT {
   }
 
   @Test
+  void withSandboxJitTheChildRunsTheOptimisingCompiler() throws Exception {
+    try (var llm = ScriptedLlmServer.start()) {
+      llm.respond(r -> r.lastUserText().contains("add")
+          ? "```python\nsend_message(str(sum(i * 2 for i in range(1000))))\nsleep()\n```"
+          : "```python\nsleep()\n```");
+      Files.writeString(dir.resolve("config.yaml"), """
+          openai_url: %s
+          model_llm: scripted
+          sandbox_jit: true
+          """.formatted(llm.url()));
+      Process bot = start("--console", "--config", "config.yaml");
+      BlockingQueue<String> out = lines(bot.inputReader(StandardCharsets.UTF_8));
+      lines(bot.errorReader(StandardCharsets.UTF_8));
+      Writer in = bot.outputWriter(StandardCharsets.UTF_8);
+      in.write("add it up\n");
+      in.flush();
+      assertEquals("999000", out.poll(150, TimeUnit.SECONDS));
+      String child = bot.descendants().map(p -> String.join(" ", p.info().arguments()
+          .orElse(new String[0]))).filter(a -> a.contains("SandboxChild")).findFirst().orElse("");
+      assertTrue(child.contains("-XX:+EnableJVMCI") && child.contains("--upgrade-module-path"),
+          child);
+      bot.destroy();
+      assertTrue(bot.waitFor(15, TimeUnit.SECONDS));
+    }
+  }
+
+  @Test
   void commandLineMistakesAreOneLineAndNonZero() throws Exception {
     assertOneLineError(start("--frobnicate"), "unknown option '--frobnicate'");
     assertOneLineError(start("--console", "--config", "missing.yaml"), "cannot read config file");
