@@ -11,15 +11,20 @@ JAVA := $(JDK)/bin/java
 MVN := mvn -B -q
 CONFIG ?= config.yaml
 JAR := target/scrittabot.jar
+AOT := target/sandbox.aot
 SOURCES := $(shell find src/main -type f) pom.xml
 
-.PHONY: install run console test bench clean tools
+.PHONY: install run console test bench clean tools config-check
 
-install: $(JAR)
+install: $(JAR) $(AOT)
 
 $(JAR): $(SOURCES) | tools
 	$(MVN) package -DskipTests
 	@touch $(JAR)
+
+# The sandbox child starts about twice as fast from the JDK's AOT cache (JDK 25+).
+$(AOT): $(JAR)
+	@scripts/train-sandbox-aot $(JAVA) $(JAR) $(AOT)
 
 # Maven is the one build tool; install it from Debian when it is missing.
 tools:
@@ -29,7 +34,7 @@ config-check:
 	@test -f $(CONFIG) || { echo "$(CONFIG) is missing: copy config.example.yaml to $(CONFIG) and fill in your endpoints (see README.md)"; exit 1; }
 
 # The Matrix channel comes with the next issue; until then the bot runs in the terminal.
-run: $(JAR) config-check
+run: install config-check
 	$(JAVA) -jar $(JAR) --config $(CONFIG) --console
 
 console: run
@@ -38,7 +43,7 @@ console: run
 test: tools
 	mvn -B -ntp verify
 
-bench: $(JAR)
+bench: install
 	$(MVN) test-compile
 	$(JAVA) -cp "target/test-classes:$(JAR):target/lib/*" scrittabot.bench.Benchmarks
 

@@ -8,7 +8,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
@@ -86,7 +85,7 @@ public final class Sandbox implements AutoCloseable {
       String reason = e.getMessage();
       log.warn("sandbox: {}; starting a fresh one", reason);
       restart();
-      return new Execution(e.output, "SandboxError: " + reason, reason);
+      return new Execution("", "SandboxError: " + reason, reason);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       restart();
@@ -122,7 +121,7 @@ public final class Sandbox implements AutoCloseable {
         c.kill();
         throw new ChildDied("the code did not stop at the time limit of "
             + settings.timeLimit().toSeconds() + " s and the Python process was killed;"
-            + " all Python variables are gone", "");
+            + " all Python variables are gone");
       }
       Map<String, Object> message = c.parse(line);
       switch (String.valueOf(message.get("op"))) {
@@ -140,13 +139,10 @@ public final class Sandbox implements AutoCloseable {
     }
   }
 
-  /** The child process went away or broke the protocol; {@code output} is what it printed. */
+  /** The child process went away or broke the protocol. */
   private static final class ChildDied extends Exception {
-    final String output;
-
-    ChildDied(String message, String output) {
+    ChildDied(String message) {
       super(message);
-      this.output = output;
     }
   }
 
@@ -160,7 +156,7 @@ public final class Sandbox implements AutoCloseable {
     Child() {
       try {
         Files.createDirectories(settings.filesDir());
-        var builder = new ProcessBuilder(command());
+        var builder = new ProcessBuilder(ChildCommand.build(settings));
         // The child must not see the bot's environment: keys may be there.
         builder.environment().keySet().retainAll(List.of("PATH", "HOME", "LANG", "TMPDIR"));
         process = builder.start();
@@ -174,21 +170,6 @@ public final class Sandbox implements AutoCloseable {
           "files", settings.filesDir().toAbsolutePath().toString()));
     }
 
-    private List<String> command() {
-      String java = ProcessHandle.current().info().command()
-          .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-      var cmd = new ArrayList<>(List.of(java, "-Xmx" + settings.memory(),
-          "-XX:+ExitOnOutOfMemoryError", "-XX:+UseSerialGC"));
-      JitLayout jit = settings.jit() ? JitLayout.find() : null;
-      if (jit != null) {
-        cmd.addAll(jit.options());
-      } else {
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path")));
-      }
-      cmd.add(SandboxChild.class.getName());
-      return cmd;
-    }
-
     void awaitReady() throws ChildDied, InterruptedException {
       if (ready) {
         return;
@@ -197,7 +178,7 @@ public final class Sandbox implements AutoCloseable {
       if (line == null) {
         kill();
         throw new ChildDied("the Python sandbox did not start within "
-            + START_TIMEOUT.toSeconds() + " s", "");
+            + START_TIMEOUT.toSeconds() + " s");
       }
       if (!"ready".equals(parse(line).get("op"))) {
         throw died("did not start: " + Json.abbreviate(line, 200));
@@ -242,10 +223,10 @@ public final class Sandbox implements AutoCloseable {
       int exit = process.exitValue();
       if (exit == OUT_OF_MEMORY_EXIT) {
         return new ChildDied("the code used more than the sandbox's " + settings.memory()
-            + " of memory and the Python process was stopped; all Python variables are gone", "");
+            + " of memory and the Python process was stopped; all Python variables are gone");
       }
       return new ChildDied("the Python process failed (" + what + ", exit code " + exit
-          + "); all Python variables are gone", "");
+          + "); all Python variables are gone");
     }
 
     void kill() {
@@ -261,7 +242,11 @@ public final class Sandbox implements AutoCloseable {
       try (var reader = process.inputReader(StandardCharsets.UTF_8)) {
         String line;
         while ((line = reader.readLine()) != null) {
-          lines.add(line);
+          if (line.startsWith("{")) {
+            lines.add(line);
+          } else {
+            log.debug("sandbox (stdout): {}", line); // the JVM's own warnings, not protocol
+          }
         }
       } catch (IOException e) {
         log.debug("sandbox stdout closed: {}", e.toString());
@@ -279,45 +264,6 @@ public final class Sandbox implements AutoCloseable {
       } catch (IOException e) {
         log.debug("sandbox stderr closed: {}", e.toString());
       }
-    }
-  }
-
-  /**
-   * Where the packaged bot keeps what the optimising compiler needs: the GraalPy jars (lib/) go
-   * on the module path and the compiler (jvmci/) on the upgrade module path of a stock JDK.
-   */
-  private record JitLayout(Path jar, Path lib, Path compiler) {
-    private static boolean warned;
-
-    List<String> options() {
-      return List.of("-XX:+UnlockExperimentalVMOptions", "-XX:+EnableJVMCI",
-          "--upgrade-module-path=" + compiler, "--module-path=" + lib,
-          "--add-modules=ALL-MODULE-PATH", "-cp", jar.toString());
-    }
-
-    /** The layout beside the running jar, or null (said once) when the bot runs from classes. */
-    static synchronized JitLayout find() {
-      try {
-        Path jar = Path.of(Sandbox.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-        Path compilers = jar.resolveSibling("jvmci");
-        if (Files.isRegularFile(jar) && Files.isDirectory(jar.resolveSibling("lib"))
-            && Files.isDirectory(compilers)) {
-          try (var found = Files.list(compilers)) {
-            var compiler = found.filter(p -> p.toString().endsWith(".jar")).findFirst();
-            if (compiler.isPresent()) {
-              return new JitLayout(jar, jar.resolveSibling("lib"), compiler.get());
-            }
-          }
-        }
-      } catch (IOException | java.net.URISyntaxException | RuntimeException e) {
-        log.debug("sandbox: no compiler layout: {}", e.toString());
-      }
-      if (!warned) {
-        warned = true;
-        log.warn("sandbox_jit needs the built jar with its lib/ and jvmci/ folders (make install);"
-            + " the sandbox runs without the optimising compiler");
-      }
-      return null;
     }
   }
 }
