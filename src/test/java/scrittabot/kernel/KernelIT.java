@@ -33,26 +33,34 @@ class KernelIT {
   private final RecordingChannel channel = new RecordingChannel();
 
   @BeforeEach
-  void setUp() throws Exception {
+  void setUp() {
     llm = ScriptedLlmServer.start();
-    Config config = Config.fromMap(Map.of("openai_url", llm.url(), "model_llm", "scripted",
-        "sandbox_time_limit", 2, "logs_dir", "target/kernel-it/logs",
-        "files_dir", "target/kernel-it/files"), true);
-    bot = new Bot(config, queue, channel);
-    assertTrue(bot.sandbox().awaitReady(), "sandbox starts");
   }
 
   @AfterEach
   void tearDown() throws Exception {
-    bot.stop("test over");
-    if (loop != null) {
-      loop.join(10_000);
+    if (bot != null) {
+      bot.stop("test over");
+      if (loop != null) {
+        loop.join(10_000);
+      }
+      bot.close();
     }
-    bot.close();
     llm.close();
   }
 
-  private void startKernel() {
+  private void startKernel() throws Exception {
+    startKernel(Map.of());
+  }
+
+  /** Builds the bot (config keys may be added), waits for its sandbox, runs its kernel. */
+  private void startKernel(Map<String, Object> config) throws Exception {
+    var raw = new java.util.HashMap<String, Object>(Map.of("openai_url", llm.url(),
+        "model_llm", "scripted", "sandbox_time_limit", 2, "logs_dir", "target/kernel-it/logs",
+        "files_dir", "target/kernel-it/files"));
+    raw.putAll(config);
+    bot = new Bot(Config.fromMap(raw, true), queue, channel);
+    assertTrue(bot.sandbox().awaitReady(), "sandbox starts");
     loop = Thread.ofPlatform().name("kernel-under-test").start(() -> stopReason = bot.run());
   }
 
@@ -115,6 +123,17 @@ class KernelIT {
     List<Request> requests = llm.awaitRequests(before + 1, Duration.ofSeconds(5));
     assertTrue(requests.get(before).lastUserText().contains("wake up"),
         "a message cuts the back-off short");
+  }
+
+  @Test
+  void theHourlyCapOnLlmCallsHoldsBackABusyAgent() throws Exception {
+    respond(r -> "```python\nsend_message('busy')\n```");
+    say("go");
+    startKernel(Map.of("max_llm_calls_per_hour", 3));
+    llm.awaitRequests(3, Duration.ofSeconds(30));
+    say("more");
+    Thread.sleep(3000);
+    assertEquals(3, llm.requests().size(), "the fourth call waits for the hour to pass");
   }
 
   @Test
