@@ -71,7 +71,7 @@ public final class Kernel {
         List<Event> events = nextEvents();
         if (events != null && running) {
           awaitCallBudget();
-          step(events);
+          stepSafely(events);
         }
         if (flow.shutdownReason() != null) {
           running = false;
@@ -128,6 +128,20 @@ public final class Kernel {
           + " your goals, or call sleep() to rest until something happens.", false));
     }
     return events;
+  }
+
+  /**
+   * A bug in one step (ours, not the agent's: those come back as text) must not end the daemon.
+   * The step's events are dropped, since they may be what triggers the bug, and the next step
+   * waits a growing pause so that a repeating failure does not spin.
+   */
+  private void stepSafely(List<Event> events) throws InterruptedException {
+    try {
+      step(events);
+    } catch (RuntimeException e) {
+      log.error("step {} failed; its {} events are dropped", steps, events.size(), e);
+      pause();
+    }
   }
 
   /** One step: events in, LLM reply out, code run, outputs queued. */
@@ -208,11 +222,17 @@ public final class Kernel {
 
   /** The LLM failed before saying anything: keep the events and try again after a pause. */
   private void failed(List<Event> events, LlmException e) throws InterruptedException {
+    log.error("LLM request failed: {}", e.getMessage());
+    queue.putFirst(events);
+    pause();
+  }
+
+  /** Waits 2 s, 4 s, 8 s ... up to 5 min after consecutive failures. */
+  private void pause() throws InterruptedException {
     failures++;
     Duration pause = Duration.ofSeconds(1L << Math.min(failures, 8));
     pause = pause.compareTo(MAX_FAILURE_PAUSE) > 0 ? MAX_FAILURE_PAUSE : pause;
-    log.error("LLM request failed ({}); trying again in {} s", e.getMessage(), pause.toSeconds());
-    queue.putFirst(events);
+    log.info("next step in {} s", pause.toSeconds());
     Thread.sleep(pause.toMillis());
   }
 
