@@ -53,7 +53,8 @@ public final class ConsoleChannel implements Channel {
   @Override
   public void send(String room, String text) {
     synchronized (out) {
-      out.println(text);
+      // The LLM's text must not drive the terminal (escape sequences set titles, clipboards).
+      out.println(text.replaceAll("[\\p{Cntrl}&&[^\n\t]]", ""));
       out.flush();
     }
   }

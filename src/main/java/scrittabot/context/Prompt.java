@@ -56,8 +56,8 @@ public final class Prompt {
 
   /** The messages for the next LLM call: system, the dialogue, then state and new events. */
   public List<ChatMessage> build(String state, String events) {
+    String last = state + "\n" + fitEvents(events);
     int budget = contextTokens - replyTokens() - estimate.tokens(system.length());
-    String last = fitLast(state + "\n" + events, budget / 2);
     int forDialogue = budget - estimate.tokens(last.length());
     if (estimate.tokens(dialogueChars()) > forDialogue) {
       shrink((int) (forDialogue * SHRINK_TO));
@@ -69,10 +69,15 @@ public final class Prompt {
     return messages;
   }
 
-  /** Records a finished step: the events as the agent saw them, and its reply. */
+  /** Records a finished step: the events as the agent saw them (cut to fit), and its reply. */
   public void record(String events, String reply) {
-    dialogue.add(new Turn(false, events));
+    dialogue.add(new Turn(false, fitEvents(events)));
     dialogue.add(new Turn(true, reply));
+  }
+
+  /** Drops the older half of the dialogue now, e.g. when the server refused a prompt. */
+  public void shrinkHard() {
+    shrink((int) (estimate.tokens(dialogueChars()) * SHRINK_TO));
   }
 
   public List<Turn> dialogue() {
@@ -96,8 +101,14 @@ public final class Prompt {
         before - dialogue.size(), contextTokens);
   }
 
-  /** Cuts the middle out of a last message that would not fit, keeping its start and end. */
-  private String fitLast(String text, int maxTokens) {
+  /** New events may take at most half of what the fixed part leaves; more is cut. */
+  private String fitEvents(String events) {
+    int budget = contextTokens - replyTokens() - estimate.tokens(system.length());
+    return cutMiddle(events, budget / 2);
+  }
+
+  /** Cuts the middle out of a text that would not fit, keeping its start and end. */
+  private String cutMiddle(String text, int maxTokens) {
     int maxChars = (int) (maxTokens / Math.max(estimate.tokensPerChar(), 0.01));
     if (text.length() <= maxChars) {
       return text;

@@ -33,6 +33,7 @@ public final class Kernel {
   private static final Duration MAX_FAILURE_PAUSE = Duration.ofMinutes(5);
   private static final Duration SLEEP_CHECK = Duration.ofMinutes(10);
   private static final int NUDGE_AFTER_STEPS = 3;
+  private static final int MAX_SAME_FAILURES = 3;
   private static final long HOUR_NANOS = Duration.ofHours(1).toNanos();
 
   private final EventQueue queue;
@@ -49,6 +50,7 @@ public final class Kernel {
   private long steps;
   private int idleSteps;
   private int failures;
+  private int sameFailures;
 
   public Kernel(EventQueue queue, LlmClient llm, Sandbox sandbox, Prompt prompt, AgentState state,
       Flow flow, TokenEstimate estimate, int maxCallsPerHour) {
@@ -65,7 +67,7 @@ public final class Kernel {
   /** Runs until the agent shuts down or {@link #stop} is called; returns the reason. */
   public String run() {
     thread = Thread.currentThread();
-    running = true;
+    running = flow.shutdownReason() == null; // a stop may come before the loop starts
     try {
       while (running) {
         List<Event> events = nextEvents();
@@ -105,6 +107,7 @@ public final class Kernel {
     if (flow.sleeping()) {
       Instant until = flow.sleepUntil();
       Duration wait = until == null ? SLEEP_CHECK : Duration.between(Instant.now(), until);
+      wait = wait.compareTo(SLEEP_CHECK) > 0 ? SLEEP_CHECK : wait;
       List<Event> events = queue.await(positive(wait), false);
       if (!events.isEmpty()) {
         flow.wake();
@@ -163,9 +166,10 @@ public final class Kernel {
     var outputs = new ArrayList<Event>();
     String reply;
     try {
-      Completion completion = llm.chat(messages, delta -> blocks.feed(delta)
+      Completion completion = llm.chat(messages, prompt.replyTokens(), delta -> blocks.feed(delta)
           .forEach(code -> runCode(code, outputs)));
-      blocks.finish().forEach(code -> runCode(code, outputs));
+      boolean cut = completion.stoppedAt() != null || "length".equals(completion.finishReason());
+      finishBlocks(blocks, cut, outputs);
       reply = completion.text();
       learnFrom(messages, completion);
       if (completion.stoppedAt() != null) {
@@ -183,10 +187,11 @@ public final class Kernel {
         return;
       }
       reply = e.partialText();
-      blocks.finish().forEach(code -> runCode(code, outputs));
+      finishBlocks(blocks, true, outputs);
       outputs.add(notice("Your reply was cut off by an error of the LLM server ("
-          + e.getMessage() + "). Code that completed before the cut has run."));
+          + e.getMessage() + "). Code blocks that closed before the cut have run."));
     }
+    sameFailures = 0;
     log.debug("agent replied:\n{}", reply);
     prompt.record(eventText, reply);
     afterStep(blocks.found(), fromOutside, outputs);
@@ -205,6 +210,19 @@ public final class Kernel {
     idleSteps = fromOutside || flow.acted() ? 0 : idleSteps + 1;
   }
 
+  /**
+   * Runs a last block whose closing fence never came, unless the reply was cut short (a stop,
+   * the token cap, a broken stream): then its last lines may be missing and it does not run.
+   */
+  private void finishBlocks(CodeBlocks blocks, boolean cut, List<Event> outputs) {
+    List<String> open = blocks.finish();
+    if (!cut) {
+      open.forEach(code -> runCode(code, outputs));
+    } else if (!open.isEmpty()) {
+      outputs.add(notice("Your last code block was cut off before its end, so it did not run."));
+    }
+  }
+
   private void runCode(String code, List<Event> outputs) {
     if (flow.shutdownReason() != null || !running) {
       return; // the agent shut down, or the bot is stopping: later blocks do not run
@@ -220,10 +238,25 @@ public final class Kernel {
     }
   }
 
-  /** The LLM failed before saying anything: keep the events and try again after a pause. */
+  /**
+   * The LLM failed before saying anything. A server that is away, busy or overloaded gets the
+   * same events again after a pause, however long it takes. A refusal (another 4xx, a malformed
+   * or empty answer) would come again for the same prompt: after a few tries the events are
+   * dropped (logged), the dialogue shrinks in case it was too long, and the agent is told.
+   */
   private void failed(List<Event> events, LlmException e) throws InterruptedException {
     log.error("LLM request failed: {}", e.getMessage());
-    queue.putFirst(events);
+    int status = e.status();
+    boolean serverAway = status == 0 || status == 408 || status == 429 || status >= 500;
+    if (serverAway || ++sameFailures < MAX_SAME_FAILURES) {
+      queue.putFirst(events);
+    } else {
+      sameFailures = 0;
+      events.forEach(ev -> log.warn("dropped after repeated LLM refusals: {}", ev.render()));
+      prompt.shrinkHard();
+      queue.put(notice("The LLM server refused your last steps (" + e.getMessage()
+          + "), so " + events.size() + " events were dropped; older dialogue was shortened."));
+    }
     pause();
   }
 

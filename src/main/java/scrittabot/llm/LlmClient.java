@@ -60,7 +60,16 @@ public final class LlmClient implements AutoCloseable {
    * may have acted on that text); the exception carries it as {@link LlmException#partialText()}.
    */
   public Completion chat(List<ChatMessage> messages, Consumer<String> onText) throws LlmException {
+    return chat(messages, 0, onText);
+  }
+
+  /** As {@link #chat(List, Consumer)}, with the reply capped at {@code maxTokens} (0: no cap). */
+  public Completion chat(List<ChatMessage> messages, int maxTokens, Consumer<String> onText)
+      throws LlmException {
     var payload = chatPayload(messages, true);
+    if (maxTokens > 0) {
+      payload.put("max_tokens", maxTokens);
+    }
     HttpResponse<InputStream> response = http.send(llm, "/v1/chat/completions", payload);
     var stops = new StopFilter(TAG_STOPS);
     var text = new StringBuilder();
@@ -95,8 +104,8 @@ public final class LlmClient implements AutoCloseable {
     } catch (SseChunks.StreamError | IOException e) {
       String problem = http.aborted() ? "stream cancelled: shutting down"
           : "chat stream failed after " + text.length() + " characters: " + e.getMessage();
-      var dump = http.dumps().write(llm, "/v1/chat/completions", payload, 200,
-          sse.rawTail(), problem);
+      var dump = http.aborted() ? null : http.dumps().write(llm, "/v1/chat/completions", payload,
+          200, sse.rawTail(), problem);
       throw new LlmException(problem, 200, text.toString(), dump, e);
     } finally {
       openStream = null;

@@ -12,8 +12,7 @@ import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -37,11 +36,15 @@ final class LlmHttp {
   private final int maxTries;
   private final Duration firstBackoff;
   private volatile boolean aborted;
-  private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
+  private final ScheduledThreadPoolExecutor watchdog = new ScheduledThreadPoolExecutor(1, r -> {
     var t = new Thread(r, "llm-read-watchdog");
     t.setDaemon(true);
     return t;
   });
+
+  {
+    watchdog.setRemoveOnCancelPolicy(true); // one alarm per streamed line: do not keep them all
+  }
 
   /** A blocking read that may throw. */
   interface Read<T> {
@@ -108,7 +111,7 @@ final class LlmHttp {
         if (status / 100 == 2) {
           return response;
         }
-        responseBody = readQuietly(response.body());
+        responseBody = readErrorBody(response.body());
         problem = "HTTP " + status + ": " + serverMessage(responseBody);
         if (status != 429 && status < 500) {
           throw failure(endpoint, path, payload, status, responseBody, problem, null);
@@ -208,9 +211,10 @@ final class LlmHttp {
     }
   }
 
-  private static String readQuietly(InputStream in) {
+  /** The start of an error answer; a body that stalls must not hang the caller. */
+  private String readErrorBody(InputStream in) {
     try (in) {
-      return new String(in.readNBytes(64 * 1024), StandardCharsets.UTF_8);
+      return new String(timedRead(in, () -> in.readNBytes(64 * 1024)), StandardCharsets.UTF_8);
     } catch (IOException e) {
       return "";
     }

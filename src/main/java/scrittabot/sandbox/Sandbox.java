@@ -88,7 +88,7 @@ public final class Sandbox implements AutoCloseable {
       return new Execution("", "SandboxError: " + reason, reason);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      restart();
+      close(); // the bot is stopping: no fresh child; run() would start one lazily
       return new Execution("", "SandboxError: the bot is shutting down", "the bot is shutting down");
     }
   }

@@ -36,6 +36,7 @@ import scrittabot.Json;
  */
 public final class SandboxChild {
   private static final int OUTPUT_LIMIT = 16_000;
+  private static final int ERROR_LIMIT = 4_000;
   /** A leading Java class name in an exception message, e.g. {@code java.lang.Foo$Bar: }. */
   private static final Pattern JAVA_EXCEPTION =
       Pattern.compile("(?:java|javax|jdk|sun|com|org)\\.(?:[a-z_]\\w*\\.)*([A-Z][\\w$]*)(?:: |$)");
@@ -57,6 +58,10 @@ public final class SandboxChild {
     var protocolOut = new PrintStream(new FileOutputStream(FileDescriptor.out), true,
         StandardCharsets.UTF_8);
     System.setOut(System.err);
+    // If the bot dies without closing us (SIGKILL, a crash), code stuck in a builtin that never
+    // reads stdin again must not run on for hours.
+    ProcessHandle.current().parent()
+        .ifPresent(parent -> parent.onExit().thenRun(() -> Runtime.getRuntime().halt(1)));
     var protocolIn = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     new SandboxChild(protocolOut, protocolIn).serve();
   }
@@ -130,9 +135,19 @@ public final class SandboxChild {
     var done = new LinkedHashMap<String, Object>();
     done.put("op", "done");
     done.put("output", output.take());
-    done.put("error", error);
+    done.put("error", error == null ? null : bounded(error));
     done.put("interrupted", interrupted);
     send(done);
+  }
+
+  /** An error text of at most ~4,000 characters: its start and its end. */
+  private static String bounded(String error) {
+    int keep = ERROR_LIMIT / 2;
+    if (error.length() <= ERROR_LIMIT) {
+      return error;
+    }
+    return error.substring(0, keep) + "\n[... " + (error.length() - 2 * keep)
+        + " characters cut ...]\n" + error.substring(error.length() - keep);
   }
 
   /**

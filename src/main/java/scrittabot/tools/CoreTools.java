@@ -13,6 +13,7 @@ import scrittabot.kernel.Control;
  */
 public final class CoreTools {
   private static final int MAX_MESSAGE = 30_000;
+  private static final int MAX_SLEEP_MINUTES = 7 * 24 * 60;
 
   private final Channel channel;
   private final AgentState state;
@@ -63,8 +64,9 @@ public final class CoreTools {
         minutes if given. Call it whenever there is nothing useful left to do.
         Example: sleep()""", args -> {
           Double minutes = args.optionalNumber("min_time");
-          if (minutes != null && minutes <= 0) {
-            throw ToolError.value("sleep(): min_time must be a positive number of minutes");
+          if (minutes != null && (minutes <= 0 || minutes > MAX_SLEEP_MINUTES)) {
+            throw ToolError.value("sleep(): min_time must be a number of minutes from 0 to "
+                + MAX_SLEEP_MINUTES + " (a week)");
           }
           control.sleep(minutes == null ? null : Duration.ofSeconds(Math.round(minutes * 60)));
           return null;

@@ -44,7 +44,7 @@ del _close_holes
 
 _ERRORS = {"TypeError": TypeError, "ValueError": ValueError, "KeyError": KeyError,
            "PermissionError": PermissionError, "FileNotFoundError": FileNotFoundError,
-           "RuntimeError": RuntimeError}
+           "RuntimeError": RuntimeError, "OSError": OSError, "NameError": NameError}
 
 
 class _HostOutput(_io.RawIOBase):

@@ -53,6 +53,20 @@ class PromptTest {
   }
 
   @Test
+  void aHugeEventIsRecordedAsTheAgentSawItAndDoesNotWipeTheDialogue() {
+    var prompt = new Prompt("t()", 8000, new TokenEstimate());
+    for (int i = 0; i < 6; i++) {
+      prompt.record("event " + i, "reply " + i);
+    }
+    String huge = "z".repeat(20_000);
+    String seen = prompt.build("S", huge).getLast().text();
+    prompt.record(huge, "ok");
+    List<ChatMessage> next = prompt.build("S", "E");
+    assertEquals(0, prompt.droppedTurns(), "nothing had to go");
+    assertEquals(seen, "S\n" + next.get(next.size() - 3).text());
+  }
+
+  @Test
   void aContextTooSmallForTheSystemPromptIsRefusedAtStart() {
     var e = assertThrows(IllegalStateException.class,
         () -> new Prompt("t()", 500, new TokenEstimate()).checkFits());

@@ -55,11 +55,17 @@ class KernelIT {
 
   /** Builds the bot (config keys may be added), waits for its sandbox, runs its kernel. */
   private void startKernel(Map<String, Object> config) throws Exception {
+    startKernel(config, 4);
+  }
+
+  private void startKernel(Map<String, Object> config, int llmTries) throws Exception {
     var raw = new java.util.HashMap<String, Object>(Map.of("openai_url", llm.url(),
         "model_llm", "scripted", "sandbox_time_limit", 2, "logs_dir", "target/kernel-it/logs",
         "files_dir", "target/kernel-it/files"));
     raw.putAll(config);
-    bot = new Bot(Config.fromMap(raw, true), queue, channel);
+    Config parsed = Config.fromMap(raw, true);
+    bot = new Bot(parsed, queue, channel,
+        new scrittabot.llm.LlmClient(parsed, llmTries, Duration.ofMillis(100)));
     assertTrue(bot.sandbox().awaitReady(), "sandbox starts");
     loop = Thread.ofPlatform().name("kernel-under-test").start(() -> stopReason = bot.run());
   }
@@ -176,15 +182,34 @@ class KernelIT {
   }
 
   @Test
-  void aFailedLlmCallKeepsTheEventsForTheRetry() throws Exception {
-    llm.reply(ScriptedLlmServer.Behaviour.BAD_REQUEST_400, "model is loading");
-    respond(r -> "```python\nsend_message('answer')\nsleep()\n```");
+  void aServerErrorKeepsTheEventsForTheRetry() throws Exception {
+    llm.reply(ScriptedLlmServer.Behaviour.ERROR_500_THEN_OK,
+        "```python\nsend_message('answer')\nsleep()\n```");
     say("question");
-    startKernel();
+    startKernel(Map.of(), 1); // the client gives up at once: the kernel must keep the events
     List<Request> requests = llm.awaitRequests(2, Duration.ofSeconds(60));
     assertTrue(requests.get(1).lastUserText().contains("question"));
-    Thread.sleep(500);
+    Thread.sleep(1000);
     assertEquals(List.of("lobby: answer"), channel.sent());
+  }
+
+  @Test
+  void aRefusedPromptIsDroppedAfterAFewTriesAndTheNextMessageIsAnswered() throws Exception {
+    for (int i = 0; i < 3; i++) {
+      llm.reply(ScriptedLlmServer.Behaviour.BAD_REQUEST_400, "the request exceeds the context");
+    }
+    respond(r -> r.lastUserText().contains("second")
+        ? "```python\nsend_message('got the second')\nsleep()\n```" : SLEEP);
+    say("first");
+    startKernel();
+    llm.awaitRequests(3, Duration.ofSeconds(60));
+    say("second");
+    List<Request> requests = llm.awaitRequests(4, Duration.ofSeconds(60));
+    String fourth = requests.get(3).lastUserText();
+    assertTrue(fourth.contains("refused your last steps") && fourth.contains("second"), fourth);
+    assertFalse(fourth.contains("first"), "the refused events were dropped");
+    Thread.sleep(1000);
+    assertEquals(List.of("lobby: got the second"), channel.sent());
   }
 
   @Test

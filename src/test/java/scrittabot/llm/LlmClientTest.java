@@ -432,4 +432,11 @@ class LlmClientTest {
     assertEquals("replay me", replayed.lastUserText());
     assertEquals("Bearer " + SECRET, replayed.authorization());
   }
+
+  @Test
+  void theReplyCapIsSentAsMaxTokens() throws Exception {
+    server.reply("short");
+    client.chat(List.of(ChatMessage.user("hi")), 321, deltas::add);
+    assertEquals(321, ((Number) server.requests().getLast().payload().get("max_tokens")).intValue());
+  }
 }

@@ -446,6 +446,13 @@ class SandboxIT {
   }
 
   @Test
+  void aHugeErrorMessageIsBounded() {
+    var e = attack("raise ValueError('x' * 10**7)");
+    assertTrue(e.error().length() < 5_000, e.error().length() + " characters");
+    assertTrue(e.error().contains("characters cut"), e.error().substring(0, 200));
+  }
+
+  @Test
   void aLoopOfToolCallsStopsAtTheTimeLimitAndKeepsState() {
     ok(run("kept = 'tools'"));
     var fast = attackTimed("while True: echo(1)");

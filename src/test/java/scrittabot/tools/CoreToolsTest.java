@@ -35,6 +35,8 @@ class CoreToolsTest {
     assertEquals("NameError", call("fly", "{}").get("type"));
     assertEquals("ValueError", call("increase_mood", "{\"mood_name\": \"bored\"}").get("type"));
     assertEquals("ValueError", call("delete_goal", "{\"goal_index\": 3}").get("type"));
+    assertEquals("ValueError", call("sleep", "{\"min_time\": 2e8}").get("type"));
+    assertEquals("ValueError", call("sleep", "{\"min_time\": -1}").get("type"));
     assertTrue(channel.sent().isEmpty());
   }
 
