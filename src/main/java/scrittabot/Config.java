@@ -51,6 +51,16 @@ public record Config(
   public static final int DEFAULT_MAX_LLM_CALLS_PER_HOUR = 240;
   private static final Set<String> LOG_LEVELS = Set.of("trace", "debug", "info", "warn", "error");
 
+  /** The key of the endpoint that serves {@code url}, or "" when none does. */
+  public String keyFor(String url) {
+    for (Endpoint e : List.of(llm, embedding, rerank)) {
+      if (url.startsWith(e.url() + "/")) {
+        return e.key();
+      }
+    }
+    return "";
+  }
+
   /** One OpenAI-compatible endpoint: base URL (without /v1) and its API key, which may be empty. */
   public record Endpoint(String url, String key) {
     @Override
@@ -91,7 +101,14 @@ public record Config(
     if (!(parsed instanceof Map<?, ?> map)) {
       throw new ConfigException("config file " + file + " must be a YAML mapping of keys to values");
     }
-    return fromMap(map, console);
+    Config config = fromMap(map, console);
+    // The sandbox may read all of files_dir: the keys in this file must not be there.
+    Path files = config.filesDir().toAbsolutePath().normalize();
+    if (file.toAbsolutePath().normalize().startsWith(files)) {
+      throw new ConfigException("files_dir '" + config.filesDir() + "' holds the config file "
+          + file + ", and the agent's code may read files_dir: choose a folder of its own");
+    }
+    return config;
   }
 
   public static Config fromMap(Map<?, ?> raw, boolean console) throws ConfigException {

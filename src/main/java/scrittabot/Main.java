@@ -3,6 +3,7 @@ package scrittabot;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.Function;
 import org.slf4j.LoggerFactory;
 import scrittabot.console.ConsoleChannel;
 import scrittabot.kernel.EventQueue;
@@ -80,17 +81,17 @@ public final class Main {
   }
 
   private static int replay(Options options) throws UsageException {
-    String key = null;
+    Function<String, String> keys = url -> "";
     if (Files.exists(options.config())) {
       try {
-        key = Config.load(options.config(), true).llm().key();
+        keys = Config.load(options.config(), true)::keyFor;
       } catch (Config.ConfigException e) {
         System.err.println("scrittabot: replaying without an API key: " + e.getMessage());
       }
     }
     setUpLogging("warn");
     try {
-      return Replay.run(options.replay(), key, Config.DEFAULT_REQUEST_TIMEOUT, System.out) ? 0 : 1;
+      return Replay.run(options.replay(), keys, Config.DEFAULT_REQUEST_TIMEOUT, System.out) ? 0 : 1;
     } catch (java.io.IOException | IllegalArgumentException e) {
       throw new UsageException("cannot replay " + options.replay() + ": " + e.getMessage());
     } catch (InterruptedException e) {

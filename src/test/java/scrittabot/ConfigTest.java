@@ -203,6 +203,27 @@ class ConfigTest {
   }
 
   @Test
+  void filesDirMayNotHoldTheConfigFileSinceTheSandboxReadsIt() throws Exception {
+    Path file = dir.resolve("config.yaml");
+    Files.writeString(file, "openai_url: http://llm:8080\nmodel_llm: m\nfiles_dir: " + dir + "\n");
+    var e = assertThrows(ConfigException.class, () -> Config.load(file, true));
+    assertTrue(e.getMessage().contains("files_dir"), e.getMessage());
+  }
+
+  @Test
+  void eachKeyGoesOnlyToItsOwnServer() throws Exception {
+    var raw = new HashMap<String, Object>(minimal());
+    raw.put("openai_url", "http://llm:8080");
+    raw.put("openai_key", "llm-key");
+    raw.put("embedding_url", "http://emb:8081");
+    raw.put("embedding_key", "emb-key");
+    var config = Config.fromMap(raw, true);
+    assertEquals("llm-key", config.keyFor("http://llm:8080/v1/chat/completions"));
+    assertEquals("emb-key", config.keyFor("http://emb:8081/v1/embeddings"));
+    assertEquals("", config.keyFor("http://elsewhere:80/v1/chat/completions"));
+  }
+
+  @Test
   void loadReadsAYamlFile() throws Exception {
     Path file = dir.resolve("config.yaml");
     Files.writeString(file, """

@@ -13,19 +13,25 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.function.Function;
 import scrittabot.Json;
 
 /** Sends a dumped failed request again and prints the answer ({@code --replay FILE}). */
 public final class Replay {
   private Replay() {}
 
-  /** Returns true when the server answered 2xx; prints the reply text (or body) to {@code out}. */
-  public static boolean run(Path dumpFile, String key, Duration timeout, PrintStream out)
-      throws IOException, InterruptedException {
+  /**
+   * Sends the dumped request to the URL it names, with the key that {@code keys} gives for that
+   * URL (so a key only goes to its own server). Returns true when the server answered 2xx;
+   * prints the reply text (or body) to {@code out}.
+   */
+  public static boolean run(Path dumpFile, Function<String, String> keys, Duration timeout,
+      PrintStream out) throws IOException, InterruptedException {
     Map<String, Object> dump = Json.parseObject(Files.readString(dumpFile));
     if (!(dump.get("url") instanceof String url) || !(dump.get("request") instanceof Map<?, ?> request)) {
       throw new IOException(dumpFile + " is not a request dump (needs url and request)");
     }
+    String key = keys.apply(url);
     var builder = HttpRequest.newBuilder(URI.create(url)).timeout(timeout)
         .header("Content-Type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofString(Json.write(request), StandardCharsets.UTF_8));

@@ -424,7 +424,7 @@ class LlmClientTest {
     Path dump = dumps().getFirst();
     server.reply("Now it works.");
     var out = new java.io.ByteArrayOutputStream();
-    boolean ok = Replay.run(dump, SECRET, NEVER_HANG,
+    boolean ok = Replay.run(dump, url -> url.startsWith(server.url()) ? SECRET : "", NEVER_HANG,
         new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
     assertTrue(ok);
     assertTrue(out.toString(java.nio.charset.StandardCharsets.UTF_8).contains("Now it works."), out.toString());
