@@ -92,6 +92,7 @@ public final class Kernel {
     flow.shutdown(reason);
     running = false;
     llm.close();
+    sandbox.close(); // ends code that is running now: its read returns when the child dies
     Thread t = thread;
     if (t != null) {
       t.interrupt();

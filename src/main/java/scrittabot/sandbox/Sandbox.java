@@ -10,9 +10,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import scrittabot.Json;
@@ -28,14 +29,26 @@ import scrittabot.tools.ToolSet;
  * error). The child interrupts code at the time limit itself; when that does not work (a builtin
  * looping inside the runtime) or the child dies (out of memory), the parent kills it, starts a
  * fresh one and reports that the Python state was reset.
+ *
+ * <p>The calling thread reads the child's answers itself (no reader thread in between: each
+ * hop between threads costs a wake-up on every tool call); a timer kills the child when an
+ * answer is overdue, which ends the read.
  */
 public final class Sandbox implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Sandbox.class);
   private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
   private static final Duration KILL_GRACE = Duration.ofSeconds(3);
-  private static final String EOF = "\u0000eof";
   /** The exit code of a JVM run with -XX:+ExitOnOutOfMemoryError that ran out of heap. */
   private static final int OUT_OF_MEMORY_EXIT = 3;
+  private static final ScheduledThreadPoolExecutor TIMER = new ScheduledThreadPoolExecutor(1, r -> {
+    var t = new Thread(r, "sandbox-timer");
+    t.setDaemon(true);
+    return t;
+  });
+
+  static {
+    TIMER.setRemoveOnCancelPolicy(true);
+  }
 
   /**
    * How to start the child. {@code memory} is its -Xmx, e.g. 384m; {@code jit} runs GraalVM's
@@ -49,7 +62,8 @@ public final class Sandbox implements AutoCloseable {
 
   private final Settings settings;
   private final ToolSet tools;
-  private Child child;
+  private volatile Child child;
+  private volatile boolean closed;
 
   public Sandbox(Settings settings, ToolSet tools) {
     this.settings = settings;
@@ -58,16 +72,16 @@ public final class Sandbox implements AutoCloseable {
 
   /** Starts the child in the background; it boots while the bot does other things. */
   public synchronized void start() {
-    if (child == null) {
+    if (child == null && !closed) {
       child = new Child();
     }
   }
 
   /** Starts the child if needed and waits until it is ready; false if it failed to start. */
-  public synchronized boolean awaitReady() throws InterruptedException {
+  public synchronized boolean awaitReady() {
     start();
     try {
-      child.awaitReady();
+      current().awaitReady();
       return true;
     } catch (ChildDied e) {
       log.warn("sandbox: {}", e.getMessage());
@@ -80,33 +94,49 @@ public final class Sandbox implements AutoCloseable {
   public synchronized Execution run(String code) {
     start();
     try {
-      return runIn(child, code);
+      return runIn(current(), code);
     } catch (ChildDied e) {
+      if (closed) {
+        return new Execution("", "SandboxError: the bot is shutting down", "shutting down");
+      }
       String reason = e.getMessage();
       log.warn("sandbox: {}; starting a fresh one", reason);
       restart();
       return new Execution("", "SandboxError: " + reason, reason);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      close(); // the bot is stopping: no fresh child; run() would start one lazily
-      return new Execution("", "SandboxError: the bot is shutting down", "the bot is shutting down");
     }
   }
 
+  /**
+   * Stops the child for good, also from another thread while code runs (at shutdown): the kill
+   * ends the running code's read at once.
+   */
   @Override
-  public synchronized void close() {
-    if (child != null) {
-      child.kill();
-      child = null;
+  public void close() {
+    closed = true;
+    Child c = child;
+    if (c != null) {
+      c.kill();
     }
   }
 
   private void restart() {
-    close();
+    Child c = child;
+    child = null;
+    if (c != null) {
+      c.kill();
+    }
     start();
   }
 
-  private Execution runIn(Child c, String code) throws ChildDied, InterruptedException {
+  private Child current() throws ChildDied {
+    Child c = child;
+    if (c == null) {
+      throw new ChildDied("the sandbox is closed");
+    }
+    return c;
+  }
+
+  private Execution runIn(Child c, String code) throws ChildDied {
     c.awaitReady();
     c.send(Map.of("op", "run", "code", code, "limit_ms", settings.timeLimit().toMillis()));
     // The child interrupts at the time limit itself. Killing waits a grace period longer, plus
@@ -115,10 +145,8 @@ public final class Sandbox implements AutoCloseable {
     long deadline = start + settings.timeLimit().plus(KILL_GRACE).toNanos();
     long hardDeadline = start + settings.timeLimit().multipliedBy(2).plus(KILL_GRACE).toNanos();
     while (true) {
-      long left = deadline - System.nanoTime();
-      String line = left > 0 ? c.lines.poll(left, TimeUnit.NANOSECONDS) : null;
+      String line = c.readLine(deadline);
       if (line == null) {
-        c.kill();
         throw new ChildDied("the code did not stop at the time limit of "
             + settings.timeLimit().toSeconds() + " s and the Python process was killed;"
             + " all Python variables are gone");
@@ -146,11 +174,11 @@ public final class Sandbox implements AutoCloseable {
     }
   }
 
-  /** One child JVM, with a thread that queues its stdout lines and one that logs its stderr. */
+  /** One child JVM; its stderr is logged by a thread of its own. */
   private final class Child {
     final Process process;
     final Writer stdin;
-    final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+    final BufferedReader stdout;
     private boolean ready;
 
     Child() {
@@ -164,19 +192,18 @@ public final class Sandbox implements AutoCloseable {
         throw new IllegalStateException("cannot start the sandbox JVM: " + e.getMessage(), e);
       }
       stdin = process.outputWriter(StandardCharsets.UTF_8);
-      Thread.ofPlatform().daemon().name("sandbox-stdout").start(this::readStdout);
+      stdout = process.inputReader(StandardCharsets.UTF_8);
       Thread.ofPlatform().daemon().name("sandbox-stderr").start(this::readStderr);
       send(Map.of("op", "init", "tools", tools.pythonSource(),
           "files", settings.filesDir().toAbsolutePath().toString()));
     }
 
-    void awaitReady() throws ChildDied, InterruptedException {
+    void awaitReady() throws ChildDied {
       if (ready) {
         return;
       }
-      String line = lines.poll(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+      String line = readLine(System.nanoTime() + START_TIMEOUT.toNanos());
       if (line == null) {
-        kill();
         throw new ChildDied("the Python sandbox did not start within "
             + START_TIMEOUT.toSeconds() + " s");
       }
@@ -185,6 +212,36 @@ public final class Sandbox implements AutoCloseable {
       }
       ready = true;
       log.info("sandbox ready (pid {})", process.pid());
+    }
+
+    /**
+     * The next protocol line; null when none came before {@code deadline} (System.nanoTime),
+     * in which case the child has been killed. Other lines on stdout (the JVM's own warnings)
+     * are logged and skipped.
+     */
+    String readLine(long deadline) throws ChildDied {
+      var overdue = new AtomicBoolean();
+      ScheduledFuture<?> alarm = TIMER.schedule(() -> {
+        overdue.set(true);
+        process.destroyForcibly();
+      }, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      try {
+        String line;
+        while ((line = stdout.readLine()) != null && !line.startsWith("{")) {
+          log.debug("sandbox (stdout): {}", line);
+        }
+        if (line == null && !overdue.get()) {
+          throw died("the Python process ended");
+        }
+        return overdue.get() ? null : line;
+      } catch (IOException e) {
+        if (overdue.get()) {
+          return null;
+        }
+        throw died("its output failed: " + e.getMessage());
+      } finally {
+        alarm.cancel(false);
+      }
     }
 
     void send(Map<String, Object> message) {
@@ -203,9 +260,6 @@ public final class Sandbox implements AutoCloseable {
     }
 
     Map<String, Object> parse(String line) throws ChildDied {
-      if (line.equals(EOF)) {
-        throw died("the Python process ended");
-      }
       try {
         return Json.parseObject(line);
       } catch (IllegalArgumentException e) {
@@ -236,22 +290,6 @@ public final class Sandbox implements AutoCloseable {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
-    }
-
-    private void readStdout() {
-      try (var reader = process.inputReader(StandardCharsets.UTF_8)) {
-        String line;
-        while ((line = reader.readLine()) != null) {
-          if (line.startsWith("{")) {
-            lines.add(line);
-          } else {
-            log.debug("sandbox (stdout): {}", line); // the JVM's own warnings, not protocol
-          }
-        }
-      } catch (IOException e) {
-        log.debug("sandbox stdout closed: {}", e.toString());
-      }
-      lines.add(EOF);
     }
 
     private void readStderr() {

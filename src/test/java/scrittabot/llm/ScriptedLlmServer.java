@@ -137,6 +137,9 @@ public final class ScriptedLlmServer implements AutoCloseable {
 
   /** Starts a server on 127.0.0.1 and a free port. */
   public static ScriptedLlmServer start() {
+    // Small SSE writes would otherwise wait ~40 ms each for the client's delayed ACK (Nagle);
+    // llama.cpp sends without delay too. Read once, when the JDK's server is first used.
+    System.setProperty("sun.net.httpserver.nodelay", "true");
     try {
       var server = HttpServer.create(
           new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0), 0);
