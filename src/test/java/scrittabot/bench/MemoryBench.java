@@ -4,13 +4,13 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import scrittabot.console.ConsoleProcess;
 import scrittabot.llm.ScriptedLlmServer;
 
 /**
@@ -19,7 +19,6 @@ import scrittabot.llm.ScriptedLlmServer;
  * sandbox child, with the Java heap in use as {@code jcmd GC.heap_info} reports it.
  */
 final class MemoryBench {
-  private static final Path JAR = Path.of("target/scrittabot.jar").toAbsolutePath();
   private static final Path DIR = Path.of("target/bench/memory").toAbsolutePath();
   private static final Pattern USED = Pattern.compile("used (\\d+)K");
 
@@ -40,35 +39,24 @@ final class MemoryBench {
           openai_url: %s/v1
           model_llm: scripted
           """.formatted(llm.url()));
-      String java = ProcessHandle.current().info().command().orElse("java");
-      Process bot = new ProcessBuilder(java, "-jar", JAR.toString(), "--console", "--config",
-          "config.yaml").directory(DIR.toFile())
-          .redirectError(DIR.resolve("daemon.log").toFile()).start();
-      try {
-        BlockingQueue<String> out = lines(bot);
+      try (var bot = ConsoleProcess.start(DIR, "--console", "--config", "config.yaml")) {
         long start = System.nanoTime();
-        var in = bot.outputWriter(StandardCharsets.UTF_8);
-        in.write("hello bot\n");
-        in.flush();
-        String reply = out.poll(150, TimeUnit.SECONDS);
+        bot.type("hello bot");
+        String reply = bot.nextLine(Duration.ofSeconds(150));
         double replyMs = Samples.ms(System.nanoTime() - start);
         if (!"Hello, human!".equals(reply)) {
-          throw new IllegalStateException("the daemon did not answer (got " + reply + "); see "
-              + DIR.resolve("daemon.log"));
+          throw new IllegalStateException("the daemon did not answer (got " + reply + "): "
+              + bot.log());
         }
         Thread.sleep(1000); // let the step finish: the sleep() call and its bookkeeping
         var usage = new ArrayList<Usage>();
-        usage.add(usage("daemon", bot.toHandle()));
-        for (ProcessHandle child : bot.descendants().toList()) {
+        usage.add(usage("daemon", bot.process().toHandle()));
+        for (ProcessHandle child : bot.process().descendants().toList()) {
           usage.add(usage("sandbox child", child));
         }
         long stop = System.nanoTime();
-        bot.destroy(); // SIGTERM
-        boolean exited = bot.waitFor(20, TimeUnit.SECONDS);
-        return new Result(usage, replyMs, exited ? bot.exitValue() : -1,
-            Samples.ms(System.nanoTime() - stop));
-      } finally {
-        bot.destroyForcibly();
+        int exit = bot.stop(Duration.ofSeconds(20));
+        return new Result(usage, replyMs, exit, Samples.ms(System.nanoTime() - stop));
       }
     }
   }
@@ -109,21 +97,6 @@ final class MemoryBench {
       Thread.currentThread().interrupt();
       return -1;
     }
-  }
-
-  private static BlockingQueue<String> lines(Process process) {
-    var queue = new LinkedBlockingQueue<String>();
-    Thread.ofPlatform().daemon().start(() -> {
-      try (var reader = process.inputReader(StandardCharsets.UTF_8)) {
-        String line;
-        while ((line = reader.readLine()) != null) {
-          queue.add(line);
-        }
-      } catch (IOException e) {
-        // the process ended
-      }
-    });
-    return queue;
   }
 
   static void print(Result r) {
