@@ -51,10 +51,6 @@ public final class Bot implements AutoCloseable {
     return sandbox;
   }
 
-  public Kernel kernel() {
-    return kernel;
-  }
-
   public Prompt prompt() {
     return prompt;
   }

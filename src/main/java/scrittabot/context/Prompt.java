@@ -80,10 +80,6 @@ public final class Prompt {
     shrink((int) (estimate.tokens(dialogueChars()) * SHRINK_TO));
   }
 
-  public List<Turn> dialogue() {
-    return List.copyOf(dialogue);
-  }
-
   /** How many old turns were dropped from the prompt so far. */
   public int droppedTurns() {
     return droppedTurns;

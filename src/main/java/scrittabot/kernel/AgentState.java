@@ -52,10 +52,6 @@ public final class AgentState {
     return goals.remove(index - 1);
   }
 
-  public synchronized List<String> goals() {
-    return List.copyOf(goals);
-  }
-
   /** The state block for the prompt. */
   public synchronized String render() {
     String mood = moods.entrySet().stream()

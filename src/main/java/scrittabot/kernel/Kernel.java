@@ -99,10 +99,6 @@ public final class Kernel {
     }
   }
 
-  public long steps() {
-    return steps;
-  }
-
   /** Waits as the agent's state says; returns the events for a step, or null to wait again. */
   private List<Event> nextEvents() throws InterruptedException {
     if (flow.sleeping()) {

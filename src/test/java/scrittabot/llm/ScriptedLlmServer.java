@@ -220,11 +220,6 @@ public final class ScriptedLlmServer implements AutoCloseable {
     return all.getLast().lastUserText();
   }
 
-  /** Queued replies not yet used up; a test can assert that its script was played out. */
-  public synchronized int unusedReplies() {
-    return script.size();
-  }
-
   /** Waits until {@code n} chat requests have arrived; fails the test if they do not in time. */
   public List<Request> awaitRequests(int n, Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
