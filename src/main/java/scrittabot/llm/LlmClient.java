@@ -84,7 +84,7 @@ public final class LlmClient implements AutoCloseable {
         var reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
       openStream = in;
       String line;
-      while ((line = readLine(reader, in)) != null) {
+      while ((line = http.timedRead(in, reader::readLine)) != null) { // a stall closes the stream
         if (sse.accept(line, delta -> deliver.accept(stops.accept(delta)))) {
           break;
         }
@@ -216,11 +216,6 @@ public final class LlmClient implements AutoCloseable {
       payload.put("stream_options", Map.of("include_usage", true));
     }
     return payload;
-  }
-
-  /** Reads one line; if none comes within the timeout, the stream is closed and this fails. */
-  private String readLine(BufferedReader reader, InputStream in) throws IOException {
-    return http.timedRead(in, reader::readLine);
   }
 
   static void closeQuietly(InputStream in) {
