@@ -40,9 +40,11 @@ run: install config-check
 console: run
 
 # Not quiet: the test runners' summaries are the record of what ran. The jar and its AOT cache
-# are built first; Maven leaves an unchanged jar alone, so the cache stays valid.
+# are built first; Maven leaves an unchanged jar alone, so the cache stays valid. The Matrix
+# end-to-end tests need a venv with Synapse and matrix-nio (made once, about a minute); its path,
+# the script's last line, reaches the test JVMs through the environment.
 test: install
-	mvn -B -ntp verify
+	venv=$$(scripts/matrix-test-env) && export SCRITTABOT_MATRIX_VENV="$${venv##*$$'\n'}" && mvn -B -ntp verify
 
 bench: install
 	$(MVN) test-compile

@@ -26,7 +26,7 @@ public final class Bot implements AutoCloseable {
   public Bot(Config config, EventQueue queue, Channel channel, LlmClient llm) {
     var state = new AgentState();
     var flow = new Flow(channel);
-    var tools = new ToolSet(new CoreTools(channel, state, flow).all());
+    var tools = new ToolSet(new CoreTools(channel, state, flow, config.filesDir()).all());
     this.llm = llm;
     this.sandbox = new Sandbox(new Sandbox.Settings(config.filesDir(), config.sandboxTimeLimit(),
         config.sandboxMemory(), config.sandboxJit()), tools);

@@ -24,6 +24,7 @@ public record Config(
     String deviceId,
     String accessToken,
     List<String> rooms,
+    List<String> allowedUsers,
     String databaseUrl,
     String modelLlm,
     String modelEmbedding,
@@ -40,6 +41,8 @@ public record Config(
     int maxLlmCallsPerHour,
     Path filesDir,
     Path logsDir,
+    Path stateDir,
+    long maxFileSize,
     String logLevel,
     List<String> warnings) {
 
@@ -49,6 +52,7 @@ public record Config(
   public static final Duration DEFAULT_SANDBOX_TIME_LIMIT = Duration.ofSeconds(30);
   public static final String DEFAULT_SANDBOX_MEMORY = "384m";
   public static final int DEFAULT_MAX_LLM_CALLS_PER_HOUR = 240;
+  public static final String DEFAULT_MAX_FILE_SIZE = "50m";
   private static final Set<String> LOG_LEVELS = Set.of("trace", "debug", "info", "warn", "error");
 
   /** The key of the endpoint that serves {@code url}, or "" when none does. */
@@ -81,7 +85,8 @@ public record Config(
       "context_llm", "model_llm", "model_embedding", "model_rerank", "openai_key", "openai_url",
       "database_url", "llm_url", "embedding_url", "rerank_url", "llm_key", "embedding_key",
       "rerank_key", "request_timeout", "sandbox_time_limit", "sandbox_memory", "sandbox_jit",
-      "max_llm_calls_per_hour", "files_dir", "logs_dir", "log_level");
+      "max_llm_calls_per_hour", "files_dir", "logs_dir", "log_level", "allowed_users",
+      "state_dir", "max_file_size");
 
   /** Reads and validates a config file; {@code console} relaxes the Matrix and database keys. */
   public static Config load(Path file, boolean console) throws ConfigException {
@@ -135,7 +140,9 @@ public record Config(
         keys.string("user_id", null),
         keys.string("device_id", null),
         keys.string("access_token", null),
-        keys.stringList("room_id"),
+        keys.stringList("room_id", "a room id or alias"),
+        allowedUsers(raw.containsKey("allowed_users") ? keys.stringList("allowed_users",
+            "a user id or a pattern such as @*:example.org") : null),
         keys.string("database_url", null),
         keys.required("model_llm"),
         keys.string("model_embedding", "bge-m3"),
@@ -152,6 +159,8 @@ public record Config(
         keys.positiveInt("max_llm_calls_per_hour", DEFAULT_MAX_LLM_CALLS_PER_HOUR),
         Path.of(keys.string("files_dir", "files")),
         Path.of(keys.string("logs_dir", "logs")),
+        Path.of(keys.string("state_dir", "state")),
+        bytes(keys.memorySize("max_file_size", DEFAULT_MAX_FILE_SIZE)),
         logLevel,
         keys.unknownKeyWarnings());
     if (!console) {
@@ -163,6 +172,25 @@ public record Config(
       }
     }
     return config;
+  }
+
+  /** User ids and @*:server patterns; null (absent) means "the people in the configured rooms". */
+  private static List<String> allowedUsers(List<String> users) throws ConfigException {
+    if (users == null) {
+      return null;
+    }
+    for (String user : users) {
+      if (!user.matches("@[^:\\s]+:[^\\s]+")) {
+        throw new ConfigException("allowed_users: '" + user + "' is not a user id like "
+            + "@alice:example.org or a pattern like @*:example.org");
+      }
+    }
+    return users;
+  }
+
+  private static long bytes(String size) {
+    long n = Long.parseLong(size.substring(0, size.length() - 1));
+    return n << (size.endsWith("g") ? 30 : 20);
   }
 
   /** Removes trailing slashes and a trailing /v1, since the client adds /v1/... itself. */
@@ -184,6 +212,7 @@ public record Config(
         + ", rerank=" + rerank + ", context_llm=" + contextLlm
         + ", database=" + (databaseUrl == null ? "none" : "set")
         + ", sandbox_time_limit=" + sandboxTimeLimit.toSeconds() + "s"
+        + ", allowed_users=" + (allowedUsers == null ? "(the rooms' members)" : allowedUsers)
         + ", access_token=" + (accessToken == null ? "none" : "set") + "]";
   }
 
@@ -226,7 +255,7 @@ public record Config(
       return normaliseUrl(v);
     }
 
-    List<String> stringList(String key) throws ConfigException {
+    List<String> stringList(String key, String what) throws ConfigException {
       Object v = raw.get(key);
       if (v == null) {
         return List.of();
@@ -235,7 +264,7 @@ public record Config(
         var out = new ArrayList<String>();
         for (Object item : list) {
           if (item == null || item instanceof Map || item instanceof List) {
-            throw new ConfigException(key + " must be a room id or alias, or a list of them");
+            throw new ConfigException(key + " must be " + what + ", or a list of them");
           }
           out.add(item.toString().strip());
         }

@@ -1,27 +1,45 @@
 package scrittabot;
 
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 import org.slf4j.LoggerFactory;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
 import scrittabot.console.ConsoleChannel;
 import scrittabot.kernel.EventQueue;
 import scrittabot.llm.Replay;
+import scrittabot.matrix.Login;
+import scrittabot.matrix.MatrixChannel;
 import sun.misc.Signal;
 
 /** The command line. Problems with the command or the config are one line, never a trace. */
 public final class Main {
   private static final String USAGE = """
-      Usage: java -jar scrittabot.jar [--config FILE] [--console] [--replay FILE] [--help] [--version]
+      Usage: java -jar scrittabot.jar [--config FILE] [--console] [--login [HOMESERVER [USER]]]
+                                      [--import-credentials FILE] [--replay FILE] [--help] [--version]
         --config FILE   the config file (default: config.yaml)
         --console       chat with the agent in this terminal instead of Matrix
+        --login         log in to Matrix with a password (asked for) and write the access token
+                        into the config file
+        --import-credentials FILE
+                        take the Matrix keys from matrix-commander's credentials.json into the
+                        config file
         --replay FILE   send a dumped failed LLM request again and print the answer
         --help          show this help
         --version       show the version""";
 
   /** The parsed command line. */
-  record Options(Path config, boolean console, Path replay, boolean help, boolean version) {}
+  record Options(Path config, boolean console, Path replay, boolean help, boolean version,
+      List<String> login, Path credentials) {}
 
   /** A mistake on the command line or in the config: printed as one line, exit code 2. */
   static final class UsageException extends Exception {
@@ -31,6 +49,7 @@ public final class Main {
   }
 
   public static void main(String[] args) {
+    System.setProperty("java.awt.headless", "true"); // images are scaled, never shown
     try {
       System.exit(run(args));
     } catch (UsageException | Config.ConfigException e) {
@@ -52,14 +71,79 @@ public final class Main {
     if (options.replay() != null) {
       return replay(options);
     }
+    if (options.login() != null || options.credentials() != null) {
+      return writeCredentials(options);
+    }
     Config config = Config.load(options.config(), options.console());
     setUpLogging(config.logLevel());
     var log = LoggerFactory.getLogger(Main.class);
     config.warnings().forEach(log::warn);
-    if (!options.console()) {
-      throw new UsageException("the Matrix channel is not built yet; run with --console");
+    return options.console() ? runConsole(config) : runMatrix(config);
+  }
+
+  private static int runMatrix(Config config) throws Config.ConfigException {
+    var log = LoggerFactory.getLogger(Main.class);
+    log.info("starting {} with {}", version(), config);
+    var queue = new EventQueue();
+    try (var matrix = new MatrixChannel(config, queue); var bot = new Bot(config, queue, matrix)) {
+      Signal.handle(new Signal("TERM"), s -> bot.stop("SIGTERM"));
+      Signal.handle(new Signal("INT"), s -> bot.stop("interrupted"));
+      matrix.start(reason -> {
+        log.error("cannot go on: {}", reason);
+        bot.stop(reason);
+      });
+      String reason = bot.run();
+      log.info("bye: {}", reason);
+    } catch (IllegalStateException e) {
+      log.error("cannot run: {}", e.getMessage());
+      return 1;
+    } catch (InterruptedException e) {
+      log.info("bye: interrupted while starting");
     }
-    return runConsole(config);
+    return 0;
+  }
+
+  /** --login and --import-credentials: the Matrix keys go into the config file, the rest stays. */
+  private static int writeCredentials(Options options) throws UsageException {
+    Map<String, String> keys;
+    try {
+      if (options.credentials() != null) {
+        keys = Login.importCredentials(options.credentials());
+      } else {
+        Map<?, ?> old = oldConfig(options.config());
+        var args = new ArrayList<>(options.login());
+        if (args.isEmpty() && old.get("homeserver") != null) {
+          args.add(String.valueOf(old.get("homeserver")));
+        }
+        if (args.size() == 1 && old.get("user_id") != null) {
+          args.add(String.valueOf(old.get("user_id")));
+        }
+        // The same device keeps its place in the users' device lists: no new one per login.
+        String device = old.get("device_id") == null ? null : String.valueOf(old.get("device_id"));
+        keys = Login.askAndLogin(args, device,
+            new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)),
+            System.out, System.console());
+      }
+      ConfigFile.update(options.config(), keys);
+    } catch (IOException | IllegalArgumentException e) {
+      throw new UsageException(e.getMessage());
+    } catch (InterruptedException e) {
+      return 1;
+    }
+    System.out.println("wrote " + String.join(", ", keys.keySet()) + " for " + keys.get("user_id")
+        + " into " + options.config());
+    return 0;
+  }
+
+  /** The keys of an existing config, to reuse at login; empty when there is none. */
+  private static Map<?, ?> oldConfig(Path file) {
+    try {
+      Object parsed = new Yaml(new SafeConstructor(new LoaderOptions())).load(
+          Files.readString(file));
+      return parsed instanceof Map<?, ?> map ? map : Map.of();
+    } catch (IOException | RuntimeException e) {
+      return Map.of();
+    }
   }
 
   private static int runConsole(Config config) {
@@ -106,18 +190,27 @@ public final class Main {
     boolean console = false;
     boolean help = false;
     boolean version = false;
+    List<String> login = null;
+    Path credentials = null;
     for (int i = 0; i < args.size(); i++) {
       String arg = args.get(i);
       switch (arg) {
         case "--config" -> config = Path.of(value(args, ++i, arg));
         case "--replay" -> replay = Path.of(value(args, ++i, arg));
+        case "--import-credentials" -> credentials = Path.of(value(args, ++i, arg));
+        case "--login" -> {
+          login = new ArrayList<>();
+          while (i + 1 < args.size() && !args.get(i + 1).startsWith("--") && login.size() < 2) {
+            login.add(args.get(++i));
+          }
+        }
         case "--console" -> console = true;
         case "--help", "-h" -> help = true;
         case "--version" -> version = true;
         default -> throw new UsageException("unknown option '" + arg + "' (try --help)");
       }
     }
-    return new Options(config, console, replay, help, version);
+    return new Options(config, console, replay, help, version, login, credentials);
   }
 
   private static String value(List<String> args, int i, String option) throws UsageException {

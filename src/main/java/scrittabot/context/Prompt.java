@@ -56,6 +56,14 @@ public final class Prompt {
 
   /** The messages for the next LLM call: system, the dialogue, then state and new events. */
   public List<ChatMessage> build(String state, String events) {
+    return build(state, events, List.of());
+  }
+
+  /**
+   * As {@link #build(String, String)}, with images that came with the new events. They are seen
+   * in this step only; the dialogue keeps their tags, not their pixels.
+   */
+  public List<ChatMessage> build(String state, String events, List<ChatMessage.Image> images) {
     String last = state + "\n" + fitEvents(events);
     int budget = contextTokens - replyTokens() - estimate.tokens(system.length());
     int forDialogue = budget - estimate.tokens(last.length());
@@ -65,7 +73,7 @@ public final class Prompt {
     var messages = new ArrayList<ChatMessage>();
     messages.add(ChatMessage.system(system));
     dialogue.forEach(t -> messages.add(t.toMessage()));
-    messages.add(ChatMessage.user(last));
+    messages.add(new ChatMessage(ChatMessage.Role.USER, last, images));
     return messages;
   }
 

@@ -53,6 +53,10 @@ public final class Flow implements Control {
     return currentRoom != null ? currentRoom : channel.defaultRoom();
   }
 
+  Channel channel() {
+    return channel;
+  }
+
   /** A message came in during step {@code step}. */
   void messageFrom(String room, long step) {
     currentRoom = room;

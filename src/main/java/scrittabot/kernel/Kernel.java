@@ -136,29 +136,48 @@ public final class Kernel {
    * waits a growing pause so that a repeating failure does not spin.
    */
   private void stepSafely(List<Event> events) throws InterruptedException {
+    Channel channel = flow.channel();
+    channel.stepStarted(events);
+    boolean handled = false; // also when interrupted: the events were not dealt with
+    boolean crashed = false;
     try {
-      step(events);
+      handled = step(events);
     } catch (RuntimeException e) {
       log.error("step {} failed; its {} events are dropped", steps, events.size(), e);
+      handled = true;
+      crashed = true;
+    } finally {
+      channel.stepEnded(events, handled);
+    }
+    if (crashed) {
       pause();
     }
   }
 
-  /** One step: events in, LLM reply out, code run, outputs queued. */
-  void step(List<Event> events) throws InterruptedException {
+  /**
+   * One step: events in, LLM reply out, code run, outputs queued. Returns false when the events
+   * went back to the queue for another try.
+   */
+  boolean step(List<Event> events) throws InterruptedException {
     steps++;
     flow.beginStep();
     boolean fromOutside = false;
+    var images = new ArrayList<ChatMessage.Image>();
     for (Event e : events) {
       fromOutside |= e.wakes();
       if (e instanceof Event.UserMessage m) {
         flow.messageFrom(m.room(), steps);
+      } else if (e instanceof Event.FileMessage f) {
+        flow.messageFrom(f.room(), steps);
+        if (f.image() != null) {
+          images.add(f.image());
+        }
       }
     }
     String eventText = events.stream().map(Event::render).collect(Collectors.joining("\n"));
     String stateText = "<system time=\"" + Event.TIME.format(Instant.now()) + "\">\n"
         + state.render() + "</system>";
-    List<ChatMessage> messages = prompt.build(stateText, eventText);
+    List<ChatMessage> messages = prompt.build(stateText, eventText, images);
     var blocks = new CodeBlocks();
     var outputs = new ArrayList<Event>();
     String reply;
@@ -177,11 +196,10 @@ public final class Kernel {
     } catch (LlmException e) {
       if (!running) {
         queue.putFirst(events);
-        return;
+        return false;
       }
       if (e.partialText().isEmpty()) {
-        failed(events, e);
-        return;
+        return failed(events, e);
       }
       reply = e.partialText();
       finishBlocks(blocks, true, outputs);
@@ -192,6 +210,7 @@ public final class Kernel {
     log.debug("agent replied:\n{}", reply);
     prompt.record(eventText, reply);
     afterStep(blocks.found(), fromOutside, outputs);
+    return true;
   }
 
   private void afterStep(int codeBlocks, boolean fromOutside, List<Event> outputs) {
@@ -240,12 +259,14 @@ public final class Kernel {
    * same events again after a pause, however long it takes. A refusal (another 4xx, a malformed
    * or empty answer) would come again for the same prompt: after a few tries the events are
    * dropped (logged), the dialogue shrinks in case it was too long, and the agent is told.
+   * Returns false when the events went back to the queue.
    */
-  private void failed(List<Event> events, LlmException e) throws InterruptedException {
+  private boolean failed(List<Event> events, LlmException e) throws InterruptedException {
     log.error("LLM request failed: {}", e.getMessage());
     int status = e.status();
     boolean serverAway = status == 0 || status == 408 || status == 429 || status >= 500;
-    if (serverAway || ++sameFailures < MAX_SAME_FAILURES) {
+    boolean retry = serverAway || ++sameFailures < MAX_SAME_FAILURES;
+    if (retry) {
       queue.putFirst(events);
     } else {
       sameFailures = 0;
@@ -255,6 +276,7 @@ public final class Kernel {
           + "), so " + events.size() + " events were dropped; older dialogue was shortened."));
     }
     pause();
+    return !retry;
   }
 
   /** Waits 2 s, 4 s, 8 s ... up to 5 min after consecutive failures. */

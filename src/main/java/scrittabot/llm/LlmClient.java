@@ -24,7 +24,8 @@ import scrittabot.Json;
 public final class LlmClient implements AutoCloseable {
   /** The bot's tags: the model must not write them, the bot does. */
   public static final List<String> TAG_STOPS =
-      List.of("<message", "<system", "<python", "<file", "<image", "<note");
+      List.of("<message", "<system", "<python", "<file", "<image", "<note",
+          "<reaction");
   /** How many stop sequences to send to the server (OpenAI accepts four); all are enforced here. */
   private static final int SERVER_STOPS = 4;
 

@@ -1,6 +1,8 @@
 package scrittabot.tools;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import scrittabot.kernel.AgentState;
@@ -18,16 +20,18 @@ public final class CoreTools {
   private final Channel channel;
   private final AgentState state;
   private final Control control;
+  private final Path filesDir;
 
-  public CoreTools(Channel channel, AgentState state, Control control) {
+  public CoreTools(Channel channel, AgentState state, Control control, Path filesDir) {
     this.channel = channel;
     this.state = state;
     this.control = control;
+    this.filesDir = filesDir.toAbsolutePath().normalize();
   }
 
   public List<Tool> all() {
-    return List.of(sendMessage(), sleep(), shutdown(), increaseMood(), decreaseMood(), addGoal(),
-        deleteGoal());
+    return List.of(sendMessage(), sendFile(), react(), sleep(), shutdown(), increaseMood(),
+        decreaseMood(), addGoal(), deleteGoal());
   }
 
   Tool sendMessage() {
@@ -55,6 +59,64 @@ public final class CoreTools {
           control.acted("send_message");
           control.answered(room);
           return "sent";
+        });
+  }
+
+  Tool sendFile() {
+    return new Tool("send_file", "filename, room=None", """
+        Send a file from your files folder (a name as open() takes it) to a room; images are
+        shown as images. Without room, it goes to the room of the latest message.
+        Example: send_file("report.txt")""", args -> {
+          Path file = fileInFilesDir(args.string("filename"));
+          String room = args.optionalString("room");
+          if (room == null) {
+            room = control.currentRoom();
+          }
+          try {
+            channel.sendFile(room, file);
+          } catch (IOException e) {
+            throw new ToolError("OSError", "send_file(): could not send: " + e.getMessage());
+          }
+          control.acted("send_file");
+          control.answered(room);
+          return "sent";
+        });
+  }
+
+  /** The file the agent named, which must be a regular file inside files_dir (no link out). */
+  private Path fileInFilesDir(String name) throws ToolError {
+    String relative = name.startsWith("/") ? name.substring(1) : name;
+    Path file = filesDir.resolve(relative).normalize();
+    try {
+      if (file.startsWith(filesDir) && Files.isRegularFile(file)
+          && file.toRealPath().startsWith(filesDir.toRealPath())) {
+        return file;
+      }
+    } catch (IOException | java.nio.file.InvalidPathException e) {
+      // reported below
+    }
+    throw new ToolError("FileNotFoundError", "send_file(): no such file in your files folder: "
+        + name);
+  }
+
+  Tool react() {
+    return new Tool("react", "event, emoji", """
+        React to a message with an emoji, e.g. to acknowledge it without a reply. event is the
+        id="..." of the message.
+        Example: react("$Qk2x9f...", "👍")""", args -> {
+          String event = args.string("event").strip();
+          String emoji = args.string("emoji").strip();
+          if (emoji.isEmpty() || emoji.length() > 64) {
+            throw ToolError.value("react(): emoji must be a short text such as \"👍\"");
+          }
+          try {
+            String room = channel.react(event, emoji);
+            control.acted("react");
+            control.answered(room);
+          } catch (IOException e) {
+            throw new ToolError("OSError", "react(): " + e.getMessage());
+          }
+          return "reacted";
         });
   }
 

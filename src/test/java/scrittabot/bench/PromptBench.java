@@ -1,6 +1,7 @@
 package scrittabot.bench;
 
 import java.time.Instant;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -52,7 +53,7 @@ final class PromptBench {
       }
     };
     var state = new AgentState();
-    var tools = new ToolSet(new CoreTools(channel, state, new Flow(channel)).all());
+    var tools = new ToolSet(new CoreTools(channel, state, new Flow(channel), Path.of("files")).all());
     var estimate = new TokenEstimate();
     var prompt = new Prompt(tools.reference(), contextTokens, estimate);
     prompt.checkFits();

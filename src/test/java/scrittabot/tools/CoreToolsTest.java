@@ -3,6 +3,7 @@ package scrittabot.tools;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -14,7 +15,8 @@ import scrittabot.kernel.Flow;
 class CoreToolsTest {
   private final RecordingChannel channel = new RecordingChannel();
   private final AgentState state = new AgentState();
-  private final ToolSet tools = new ToolSet(new CoreTools(channel, state, new Flow(channel)).all());
+  private final ToolSet tools =
+      new ToolSet(new CoreTools(channel, state, new Flow(channel), Path.of("files")).all());
 
   private Map<String, Object> call(String tool, String args) {
     return Json.parseObject(tools.call(tool, args));

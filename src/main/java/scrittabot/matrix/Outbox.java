@@ -1,0 +1,98 @@
+package scrittabot.matrix;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Everything the bot sends goes out through one thread, in order. A message keeps its transaction
+ * id across retries, so the homeserver stores it once however often it is sent; it is retried
+ * until the homeserver takes it, even after minutes away. Typing notices and read receipts are
+ * worth one try only.
+ */
+final class Outbox implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Outbox.class);
+  private static final Duration TIMEOUT = Duration.ofSeconds(30);
+
+  private record Item(String method, String path, Object body, boolean mustArrive,
+      CompletableFuture<String> done) {}
+
+  private final MatrixHttp http;
+  private final BlockingQueue<Item> items = new LinkedBlockingQueue<>();
+  /** Unique across restarts too: a new run must not reuse an old run's transaction ids. */
+  private final String txnPrefix = "sb" + System.currentTimeMillis() + "-";
+  private final AtomicLong txnCounter = new AtomicLong();
+  private final Thread thread;
+
+  Outbox(MatrixHttp http) {
+    this.http = http;
+    this.thread = Thread.ofPlatform().daemon().name("matrix-outbox").unstarted(this::run);
+  }
+
+  void start() {
+    thread.start();
+  }
+
+  /** Queues a room event; the future gives its event id once the homeserver has it. */
+  CompletableFuture<String> send(String roomId, String type, Object content) {
+    String path = MatrixHttp.CLIENT + "/rooms/" + MatrixHttp.segment(roomId) + "/send/"
+        + MatrixHttp.segment(type) + "/" + txnPrefix + txnCounter.incrementAndGet();
+    return put(new Item("PUT", path, content, true, new CompletableFuture<>()));
+  }
+
+  /** Queues a request worth one try (typing, receipts); its failure is only logged. */
+  void tryOnce(String method, String path, Object body) {
+    put(new Item(method, path, body, false, new CompletableFuture<>()));
+  }
+
+  private CompletableFuture<String> put(Item item) {
+    items.add(item);
+    return item.done();
+  }
+
+  private void run() {
+    try {
+      while (true) {
+        Item item = items.take();
+        try {
+          var answer = item.mustArrive()
+              ? http.retrying(item.method(), item.path(), item.body(), TIMEOUT)
+              : http.call(item.method(), item.path(), item.body(), TIMEOUT);
+          item.done().complete(answer.get("event_id") instanceof String id ? id : "");
+        } catch (IOException e) {
+          if (item.mustArrive()) {
+            log.error("could not send to the homeserver: {}", e.getMessage());
+          } else {
+            log.debug("{} failed: {}", item.path(), e.getMessage());
+          }
+          item.done().completeExceptionally(e);
+        }
+      }
+    } catch (InterruptedException e) {
+      items.forEach(item -> item.done().completeExceptionally(
+          new IOException("the bot is stopping")));
+    }
+  }
+
+  /** Gives queued messages a moment to go out, then stops. */
+  @Override
+  public void close() {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+    while (!items.isEmpty() && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    thread.interrupt();
+  }
+}
