@@ -49,14 +49,16 @@ public final class MatrixChannel implements Channel, AutoCloseable {
       });
   private String userId;
   private Thread syncThread;
+  /** The ids of the events of the kernel's current step: what the agent's sends answer. */
+  private volatile List<String> stepEvents = List.of();
 
   public MatrixChannel(Config config, EventQueue queue) {
     this.config = config;
     this.queue = queue;
     this.http = new MatrixHttp(config.homeserver(), config.accessToken());
-    this.outbox = new Outbox(http);
-    this.rooms = new Rooms(config.allowedUsers());
     this.state = SyncState.load(config.stateDir().resolve("matrix-sync.json"));
+    this.outbox = new Outbox(http, state);
+    this.rooms = new Rooms(config.allowedUsers());
   }
 
   /**
@@ -116,7 +118,8 @@ public final class MatrixChannel implements Channel, AutoCloseable {
 
   @Override
   public void send(String room, String text) throws IOException {
-    deliver(outbox.send(roomId(room), "m.room.message", Markdown.messageContent(text)));
+    deliver(outbox.send(roomId(room), "m.room.message", Markdown.messageContent(text),
+        stepEvents));
   }
 
   @Override
@@ -147,7 +150,7 @@ public final class MatrixChannel implements Channel, AutoCloseable {
     }
     deliver(outbox.send(roomId, "m.room.message", Map.of("msgtype",
         wh != null ? "m.image" : "m.file", "body", name, "filename", name, "url", uri,
-        "info", info)));
+        "info", info), stepEvents));
   }
 
   @Override
@@ -158,7 +161,7 @@ public final class MatrixChannel implements Channel, AutoCloseable {
           + "message you were shown)");
     }
     deliver(outbox.send(roomId, "m.reaction", Map.of("m.relates_to",
-        Map.of("rel_type", "m.annotation", "event_id", eventId, "key", key))));
+        Map.of("rel_type", "m.annotation", "event_id", eventId, "key", key)), stepEvents));
     return rooms.name(roomId);
   }
 
@@ -170,6 +173,8 @@ public final class MatrixChannel implements Channel, AutoCloseable {
   /** People see that the bot is typing in the rooms whose messages it works on. */
   @Override
   public void stepStarted(List<Event> events) {
+    stepEvents = events.stream().filter(e -> e instanceof Event.Incoming)
+        .map(e -> ((Event.Incoming) e).refs().id()).filter(java.util.Objects::nonNull).toList();
     roomsOf(events).forEach(roomId -> typing(roomId, true));
   }
 
@@ -185,6 +190,7 @@ public final class MatrixChannel implements Channel, AutoCloseable {
         ids.add(in.refs().id());
       }
     }
+    stepEvents = List.of();
     last.keySet().forEach(roomId -> typing(roomId, false));
     if (handled) {
       last.forEach((roomId, eventId) -> outbox.tryOnce("POST", MatrixHttp.CLIENT + "/rooms/"

@@ -2,6 +2,7 @@ package scrittabot.matrix;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -13,8 +14,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Everything the bot sends goes out through one thread, in order. A message keeps its transaction
  * id across retries, so the homeserver stores it once however often it is sent; it is retried
- * until the homeserver takes it, even after minutes away. Typing notices and read receipts are
- * worth one try only.
+ * until the homeserver takes it, even after minutes away, and kept in the {@link SyncState}
+ * meanwhile, so that a restart sends it too. Typing notices and read receipts are worth one try.
  */
 final class Outbox implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Outbox.class);
@@ -24,25 +25,37 @@ final class Outbox implements AutoCloseable {
       CompletableFuture<String> done) {}
 
   private final MatrixHttp http;
+  private final SyncState journal;
   private final BlockingQueue<Item> items = new LinkedBlockingQueue<>();
   /** Unique across restarts too: a new run must not reuse an old run's transaction ids. */
   private final String txnPrefix = "sb" + System.currentTimeMillis() + "-";
   private final AtomicLong txnCounter = new AtomicLong();
   private final Thread thread;
 
-  Outbox(MatrixHttp http) {
+  Outbox(MatrixHttp http, SyncState journal) {
     this.http = http;
+    this.journal = journal;
     this.thread = Thread.ofPlatform().daemon().name("matrix-outbox").unstarted(this::run);
   }
 
+  /** Starts sending, first what a run before this one left unsent. */
   void start() {
+    journal.unsent().forEach((path, body) -> {
+      log.info("sending again what the last run could not send: {}", path);
+      put(new Item("PUT", path, body, true, new CompletableFuture<>()));
+    });
     thread.start();
   }
 
-  /** Queues a room event; the future gives its event id once the homeserver has it. */
-  CompletableFuture<String> send(String roomId, String type, Object content) {
+  /**
+   * Queues a room event that answers {@code answers} (event ids); the future gives its event id
+   * once the homeserver has it.
+   */
+  CompletableFuture<String> send(String roomId, String type, Object content,
+      List<String> answers) {
     String path = MatrixHttp.CLIENT + "/rooms/" + MatrixHttp.segment(roomId) + "/send/"
         + MatrixHttp.segment(type) + "/" + txnPrefix + txnCounter.incrementAndGet();
+    journal.sending(path, content, answers);
     return put(new Item("PUT", path, content, true, new CompletableFuture<>()));
   }
 
@@ -65,9 +78,13 @@ final class Outbox implements AutoCloseable {
               ? http.retrying(item.method(), item.path(), item.body(), TIMEOUT)
               : http.call(item.method(), item.path(), item.body(), TIMEOUT);
           item.done().complete(answer.get("event_id") instanceof String id ? id : "");
+          if (item.mustArrive()) {
+            journal.sent(item.path());
+          }
         } catch (IOException e) {
           if (item.mustArrive()) {
             log.error("could not send to the homeserver: {}", e.getMessage());
+            journal.sent(item.path()); // refused for good (e.g. not in the room): not again
           } else {
             log.debug("{} failed: {}", item.path(), e.getMessage());
           }
@@ -85,7 +102,6 @@ final class Outbox implements AutoCloseable {
   public void close() {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
     while (!items.isEmpty() && System.nanoTime() < deadline) {
-      Thread.onSpinWait();
       try {
         Thread.sleep(20);
       } catch (InterruptedException e) {

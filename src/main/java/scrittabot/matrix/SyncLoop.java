@@ -205,7 +205,7 @@ final class SyncLoop implements Runnable {
       log.warn("room {} is encrypted, which the bot does not support; said so in the room",
           rooms.name(roomId));
       outbox.send(roomId, "m.room.message", Map.of("msgtype", "m.notice", "body",
-          ENCRYPTED_NOTICE));
+          ENCRYPTED_NOTICE), List.of());
     }
   }
 }

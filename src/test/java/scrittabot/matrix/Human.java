@@ -38,7 +38,7 @@ public final class Human implements AutoCloseable {
   private final AtomicLong ids = new AtomicLong();
   private final Map<Long, CompletableFuture<Map<String, Object>>> pending =
       new ConcurrentHashMap<>();
-  // Guarded by itself; consumed[i] says whether await() already returned reports[i].
+  // Both guarded by reports; consumed[i] says whether await() already returned reports[i].
   private final List<Map<String, Object>> reports = new ArrayList<>();
   private final List<Boolean> consumed = new ArrayList<>();
   private final ArrayDeque<String> stderr = new ArrayDeque<>();
@@ -74,9 +74,9 @@ public final class Human implements AutoCloseable {
       } catch (AssertionError e) {
         if (!process.isAlive() || System.nanoTime() > deadline) {
           human.close();
-          throw new IOException("human " + account.userId() + " did not get ready in "
-              + READY_TIMEOUT.toSeconds() + " s (" + (process.isAlive() ? "running" : "exited")
-              + "); stderr:\n" + human.stderrTail());
+          throw new IOException("human " + account.userId() + " did not get ready: "
+              + (process.isAlive() ? "no first sync in " + READY_TIMEOUT.toSeconds() + " s"
+              : "the client exited") + "; stderr:\n" + human.stderrTail());
         }
       }
     }

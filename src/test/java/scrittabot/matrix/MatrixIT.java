@@ -202,7 +202,8 @@ class MatrixIT {
     aliceClient.await(r -> "receipt".equals(r.get("kind")) && bot.userId().equals(r.get("user"))
         && hello.equals(r.get("event_id")), WAIT);
 
-    String prompt = llm.requests().getFirst().lastUserText();
+    String prompt = llm.requests().stream().map(ScriptedLlmServer.Request::lastUserText)
+        .filter(text -> text.contains("<message")).findFirst().orElseThrow();
     assertTrue(prompt.contains("<message user=\"" + alice.userId() + "\" room=\"#" + alias + ":"
         + synapse.serverName() + "\""), prompt);
     assertTrue(prompt.contains("id=\"" + hello + "\""), prompt);
@@ -259,7 +260,7 @@ class MatrixIT {
     startBot();
     String first = aliceClient.send(room, "first");
     aliceClient.await(fromBot(room).and(body("echo: first")), WAIT);
-    aliceClient.send(room, "m.room.message", Map.of("msgtype", "m.text", "body", 42));
+    aliceClient.send(room, "m.room.message", Map.of("body", "malformed without msgtype"));
     aliceClient.send(room, "m.room.message", Map.of("msgtype", "m.text",
         "body", "> <" + alice.userId() + "> first\n\nsecond",
         "m.relates_to", Map.of("m.in_reply_to", Map.of("event_id", first))));
@@ -281,7 +282,7 @@ class MatrixIT {
     assertTrue(prompts.contains("edit_of=\"" + first + "\">\nthird\n</message>"), prompts);
     assertTrue(prompts.contains("to=\"" + first + "\">🎉</reaction>"), prompts);
     assertTrue(prompts.contains("thread=\"" + first + "\">\nfourth\n</message>"), prompts);
-    assertFalse(prompts.contains("42"), "the malformed message is skipped");
+    assertFalse(prompts.contains("malformed"), "the malformed message is skipped");
   }
 
   @Test

@@ -33,6 +33,21 @@ class SyncStateTest {
   }
 
   @Test
+  void aSendIsKeptUntilSentAndMarksWhatItAnswersAsHandledInTheSameWrite() {
+    SyncState state = SyncState.load(file);
+    state.queued("b1", Set.of("$q"));
+    state.sending("/rooms/r/send/m.room.message/t1", java.util.Map.of("body", "answer"),
+        List.of("$q"));
+    SyncState afterCrash = SyncState.load(file);
+    assertEquals("b1", afterCrash.since(), "the question counts as answered");
+    assertTrue(afterCrash.wasHandled("$q"));
+    assertEquals(java.util.Map.of("/rooms/r/send/m.room.message/t1",
+        java.util.Map.of("body", "answer")), afterCrash.unsent(), "the answer goes out again");
+    afterCrash.sent("/rooms/r/send/m.room.message/t1");
+    assertTrue(SyncState.load(file).unsent().isEmpty());
+  }
+
+  @Test
   void aBatchWithoutEventsIsSavedAtOnce() {
     SyncState state = SyncState.load(file);
     state.queued("b1", Set.of());
