@@ -14,7 +14,7 @@ JAR := target/scrittabot.jar
 AOT := target/sandbox.aot
 SOURCES := $(shell find src/main -type f) pom.xml
 
-.PHONY: install run console test bench clean tools config-check
+.PHONY: install run console login test bench clean tools config-check
 
 install: $(JAR) $(AOT)
 
@@ -33,11 +33,16 @@ tools:
 config-check:
 	@test -f $(CONFIG) || { echo "$(CONFIG) is missing: copy config.example.yaml to $(CONFIG) and fill in your endpoints (see README.md)"; exit 1; }
 
-# The Matrix channel comes with the next issue; until then the bot runs in the terminal.
+# The bot in its Matrix rooms; `make console` chats in this terminal instead, `make login`
+# writes a Matrix access token into the config.
 run: install config-check
+	$(JAVA) -jar $(JAR) --config $(CONFIG)
+
+console: install config-check
 	$(JAVA) -jar $(JAR) --config $(CONFIG) --console
 
-console: run
+login: install
+	$(JAVA) -jar $(JAR) --config $(CONFIG) --login
 
 # Not quiet: the test runners' summaries are the record of what ran. The jar and its AOT cache
 # are built first; Maven leaves an unchanged jar alone, so the cache stays valid. The Matrix
