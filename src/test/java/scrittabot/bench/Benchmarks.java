@@ -10,8 +10,8 @@ import java.util.Set;
 
 /**
  * The benchmarks behind BENCHMARKS.md, a plain main run by {@code make bench}: kernel step
- * overhead, the sandbox, prompt prefix reuse and resident memory, each printed as a table with
- * its goal. Takes one to three minutes; figures on a 2-core machine are noisy, so compare ratios
+ * overhead, the sandbox, prompt prefix reuse, resident memory and reaction latency through a real
+ * Synapse, each printed as a table with its goal. Takes two to four minutes; figures on a 2-core machine are noisy, so compare ratios
  * within one run rather than figures across runs.
  */
 public final class Benchmarks {
@@ -36,6 +36,7 @@ public final class Benchmarks {
         List.of(SandboxBench.run(false, 3), SandboxBench.run(true, 1))));
     section(only, "kernel", () -> KernelBench.print(KernelBench.run()));
     section(only, "memory", () -> MemoryBench.print(MemoryBench.run()));
+    section(only, "matrix", () -> MatrixBench.print(MatrixBench.run()));
     System.out.printf("%nLoad average at the end: %s; the whole run took %.0f s. %s%n",
         loadAverage(), (System.nanoTime() - start) / 1e9, cpu.report());
     System.exit(0); // HTTP client and server threads of the benches need not be waited for
