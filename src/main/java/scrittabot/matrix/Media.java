@@ -77,27 +77,17 @@ final class Media {
    * decompression bomb) never gets its full size allocated.
    */
   static ChatMessage.Image forLlm(byte[] data) throws IOException {
-    try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(data))) {
-      var readers = ImageIO.getImageReaders(in);
-      if (!readers.hasNext()) {
+    return withReader(data, reader -> {
+      long width = reader.getWidth(0);
+      long height = reader.getHeight(0);
+      if (width <= 0 || height <= 0 || width * height > MAX_PIXELS) {
         return null;
       }
-      ImageReader reader = readers.next();
-      try {
-        reader.setInput(in, true, true);
-        long width = reader.getWidth(0);
-        long height = reader.getHeight(0);
-        if (width <= 0 || height <= 0 || width * height > MAX_PIXELS) {
-          return null;
-        }
-        ImageReadParam param = reader.getDefaultReadParam();
-        int step = (int) Math.max(1, Math.max(width, height) / (IMAGE_SIDE * 4L));
-        param.setSourceSubsampling(step, step, 0, 0);
-        return scaled(reader.read(0, param));
-      } finally {
-        reader.dispose();
-      }
-    }
+      ImageReadParam param = reader.getDefaultReadParam();
+      int step = (int) Math.max(1, Math.max(width, height) / (IMAGE_SIDE * 4L));
+      param.setSourceSubsampling(step, step, 0, 0);
+      return scaled(reader.read(0, param));
+    });
   }
 
   private static ChatMessage.Image scaled(BufferedImage image) throws IOException {
@@ -122,6 +112,16 @@ final class Media {
 
   /** Width and height of an image without decoding it, or null when Java cannot read it. */
   static int[] size(byte[] data) throws IOException {
+    return withReader(data, reader -> new int[] {reader.getWidth(0), reader.getHeight(0)});
+  }
+
+  private interface ReaderUse<T> {
+    T apply(ImageReader reader) throws IOException;
+  }
+
+  /** Runs {@code use} with a reader for the image's format; null when no reader knows it. */
+  private static <T> T withReader(byte[] data, ReaderUse<T> use) throws IOException {
+    // In memory: ImageIO's default file cache would fail where the temp folder is read-only.
     try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(data))) {
       var readers = ImageIO.getImageReaders(in);
       if (!readers.hasNext()) {
@@ -130,7 +130,7 @@ final class Media {
       ImageReader reader = readers.next();
       try {
         reader.setInput(in, true, true);
-        return new int[] {reader.getWidth(0), reader.getHeight(0)};
+        return use.apply(reader);
       } finally {
         reader.dispose();
       }

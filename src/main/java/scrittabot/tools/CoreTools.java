@@ -47,10 +47,7 @@ public final class CoreTools {
             throw ToolError.value("send_message(): message has " + text.length()
                 + " characters; the limit is " + MAX_MESSAGE + ". Split it.");
           }
-          String room = args.optionalString("room");
-          if (room == null) {
-            room = control.currentRoom();
-          }
+          String room = room(args);
           try {
             channel.send(room, text);
           } catch (IOException e) {
@@ -68,10 +65,7 @@ public final class CoreTools {
         shown as images. Without room, it goes to the room of the latest message.
         Example: send_file("report.txt")""", args -> {
           Path file = fileInFilesDir(args.string("filename"));
-          String room = args.optionalString("room");
-          if (room == null) {
-            room = control.currentRoom();
-          }
+          String room = room(args);
           try {
             channel.sendFile(room, file);
           } catch (IOException e) {
@@ -81,6 +75,12 @@ public final class CoreTools {
           control.answered(room);
           return "sent";
         });
+  }
+
+  /** The room the agent named, or that of the latest message. */
+  private String room(Tool.Args args) throws ToolError {
+    String room = args.optionalString("room");
+    return room != null ? room : control.currentRoom();
   }
 
   /** The file the agent named, which must be a regular file inside files_dir (no link out). */

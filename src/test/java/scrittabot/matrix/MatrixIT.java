@@ -137,6 +137,12 @@ class MatrixIT {
 
   /** Starts the bot's jar with a config for this test's bot user; waits until it listens. */
   private ConsoleProcess startBot(Map<String, Object> extra) throws Exception {
+    var process = launchBot(extra);
+    awaitLog(process, "listening");
+    return process;
+  }
+
+  private ConsoleProcess launchBot(Map<String, Object> extra) throws Exception {
     var config = new LinkedHashMap<String, Object>();
     config.put("homeserver", synapse.url());
     config.put("user_id", bot.userId());
@@ -150,7 +156,6 @@ class MatrixIT {
     Files.writeString(dir.resolve("config.yaml"), Json.write(config)); // JSON is YAML
     var process = ConsoleProcess.start(dir, "--config", "config.yaml");
     bots.add(process);
-    awaitLog(process, "listening");
     return process;
   }
 
@@ -207,6 +212,17 @@ class MatrixIT {
     assertTrue(prompt.contains("<message user=\"" + alice.userId() + "\" room=\"#" + alias + ":"
         + synapse.serverName() + "\""), prompt);
     assertTrue(prompt.contains("id=\"" + hello + "\""), prompt);
+  }
+
+  @Test
+  void aRefusedTokenIsOneLineThatSaysHowToLogInAgain() throws Exception {
+    var process = launchBot(Map.of("access_token", "syt_not_a_real_token"));
+    assertEquals(2, process.awaitExit(WAIT));
+    String log = process.log();
+    assertTrue(log.contains("refused the access_token (M_UNKNOWN_TOKEN)")
+        && log.contains("--login"), log);
+    assertFalse(log.contains("syt_not_a_real_token"), "the token is not logged");
+    assertFalse(log.contains("\tat "), "no stack trace: " + log);
   }
 
   @Test
@@ -295,7 +311,7 @@ class MatrixIT {
     try (var eveClient = Human.start(synapse, eve)) {
       aliceClient.invite(room, eve.userId());
       eveClient.join(room);
-      var log = startBot(Map.of("allowed_users", List.of("@alice:*")));
+      var log = startBot(Map.of("allowed_users", List.of("@alice:*"), "room_id", List.of(alias)));
 
       String eveRoom = eveClient.createRoom("Eve's den", List.of(bot.userId()), false);
       eveClient.await(r -> "member".equals(r.get("kind")) && eveRoom.equals(r.get("room"))
