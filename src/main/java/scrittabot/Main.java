@@ -176,7 +176,7 @@ public final class Main {
     setUpLogging("warn");
     try {
       return Replay.run(options.replay(), keys, Config.DEFAULT_REQUEST_TIMEOUT, System.out) ? 0 : 1;
-    } catch (java.io.IOException | IllegalArgumentException e) {
+    } catch (IOException | IllegalArgumentException e) {
       throw new UsageException("cannot replay " + options.replay() + ": " + e.getMessage());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

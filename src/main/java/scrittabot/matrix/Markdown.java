@@ -1,6 +1,8 @@
 package scrittabot.matrix;
 
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.commonmark.Extension;
 import org.commonmark.ext.gfm.tables.TablesExtension;
 import org.commonmark.parser.Parser;
@@ -26,8 +28,8 @@ final class Markdown {
   }
 
   /** The text of an m.room.message: plain Markdown as body, HTML as formatted_body if any. */
-  static java.util.Map<String, Object> messageContent(String markdown) {
-    var content = new java.util.LinkedHashMap<String, Object>();
+  static Map<String, Object> messageContent(String markdown) {
+    var content = new LinkedHashMap<String, Object>();
     content.put("msgtype", "m.text");
     content.put("body", markdown);
     String html = toHtml(markdown);

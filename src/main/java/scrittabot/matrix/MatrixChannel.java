@@ -1,13 +1,17 @@
 package scrittabot.matrix;
 
 import java.io.IOException;
+import java.net.URLConnection;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -40,7 +44,7 @@ public final class MatrixChannel implements Channel, AutoCloseable {
   private final Rooms rooms;
   private final SyncState state;
   /** Event id to room id of what people did lately, so that the agent can react to it. */
-  private final Map<String, String> recent = java.util.Collections.synchronizedMap(
+  private final Map<String, String> recent = Collections.synchronizedMap(
       new LinkedHashMap<>(16, 0.75f, false) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
@@ -174,7 +178,7 @@ public final class MatrixChannel implements Channel, AutoCloseable {
   @Override
   public void stepStarted(List<Event> events) {
     stepEvents = events.stream().filter(e -> e instanceof Event.Incoming)
-        .map(e -> ((Event.Incoming) e).refs().id()).filter(java.util.Objects::nonNull).toList();
+        .map(e -> ((Event.Incoming) e).refs().id()).filter(Objects::nonNull).toList();
     roomsOf(events).forEach(roomId -> typing(roomId, true));
   }
 
@@ -218,7 +222,7 @@ public final class MatrixChannel implements Channel, AutoCloseable {
   private List<String> roomsOf(List<Event> events) {
     return events.stream().filter(e -> e instanceof Event.Incoming in && in.refs().id() != null)
         .map(e -> recent.get(((Event.Incoming) e).refs().id()))
-        .filter(java.util.Objects::nonNull).distinct().toList();
+        .filter(Objects::nonNull).distinct().toList();
   }
 
   /** The id of a room the agent named by its name or id. */
@@ -235,7 +239,7 @@ public final class MatrixChannel implements Channel, AutoCloseable {
    * Waits a moment for the homeserver to take what was sent. If it is away, the message stays in
    * the outbox and goes out when it is back: the agent need not send it again.
    */
-  private static void deliver(java.util.concurrent.CompletableFuture<String> sent)
+  private static void deliver(CompletableFuture<String> sent)
       throws IOException {
     try {
       sent.get(SEND_WAIT.toMillis(), TimeUnit.MILLISECONDS);
@@ -252,7 +256,7 @@ public final class MatrixChannel implements Channel, AutoCloseable {
   private static String mimeType(Path file) throws IOException {
     String type = Files.probeContentType(file);
     if (type == null) {
-      type = java.net.URLConnection.guessContentTypeFromName(file.getFileName().toString());
+      type = URLConnection.guessContentTypeFromName(file.getFileName().toString());
     }
     return type == null ? "application/octet-stream" : type;
   }

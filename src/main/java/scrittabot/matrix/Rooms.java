@@ -1,5 +1,6 @@
 package scrittabot.matrix;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -103,7 +104,7 @@ final class Rooms {
 
   /** "@*:example.org" and the like: '*' matches any characters, the rest is literal. */
   private static Pattern glob(String pattern) {
-    var parts = java.util.Arrays.stream(pattern.split("\\*", -1)).map(Pattern::quote).toList();
+    var parts = Arrays.stream(pattern.split("\\*", -1)).map(Pattern::quote).toList();
     return Pattern.compile(String.join(".*", parts));
   }
 }

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -138,7 +139,7 @@ final class SyncLoop implements Runnable {
     state.queued(nextBatch, queued);
   }
 
-  private void timeline(String roomId, List<?> events, java.util.Set<String> queued)
+  private void timeline(String roomId, List<?> events, Set<String> queued)
       throws InterruptedException {
     for (Object item : events) {
       if (!(item instanceof Map<?, ?> raw)) {

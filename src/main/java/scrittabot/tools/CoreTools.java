@@ -2,6 +2,7 @@ package scrittabot.tools;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -92,7 +93,7 @@ public final class CoreTools {
           && file.toRealPath().startsWith(filesDir.toRealPath())) {
         return file;
       }
-    } catch (IOException | java.nio.file.InvalidPathException e) {
+    } catch (IOException | InvalidPathException e) {
       // reported below
     }
     throw new ToolError("FileNotFoundError", "send_file(): no such file in your files folder: "
