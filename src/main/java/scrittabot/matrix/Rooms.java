@@ -58,9 +58,12 @@ final class Rooms {
     return names.getOrDefault(roomId, roomId);
   }
 
-  /** The id of a room the bot is in, by its name or id; null when it is none of them. */
+  /**
+   * The id of a room by its name or id; null when it is no room the bot knows. Any room id is
+   * taken as it is: the homeserver refuses it if the bot is not in that room.
+   */
   String id(String nameOrId) {
-    if (names.containsKey(nameOrId)) {
+    if (names.containsKey(nameOrId) || nameOrId.startsWith("!")) {
       return nameOrId;
     }
     for (var e : names.entrySet()) {

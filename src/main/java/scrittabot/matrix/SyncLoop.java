@@ -122,6 +122,9 @@ final class SyncLoop implements Runnable {
     if (Json.at(sync, "rooms", "join") instanceof Map<?, ?> joined) {
       for (var entry : joined.entrySet()) {
         String roomId = String.valueOf(entry.getKey());
+        if (rooms.name(roomId).equals(roomId)) {
+          rooms.joined(roomId, roomId, false); // e.g. a direct chat accepted in an earlier run
+        }
         checkEncryption(roomId, Json.at(entry.getValue(), "state", "events"));
         if (Json.at(entry.getValue(), "timeline", "events") instanceof List<?> events) {
           checkEncryption(roomId, events);
