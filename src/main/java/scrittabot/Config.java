@@ -165,7 +165,11 @@ public record Config(
         keys.unknownKeyWarnings());
     if (!console) {
       for (String key : List.of("homeserver", "user_id", "access_token")) {
-        keys.required(key);
+        if (keys.string(key, null) == null) {
+          throw new ConfigException(key + " is required to run in Matrix but missing from the "
+              + "config file: 'make login' (--login) writes it; or chat in the terminal with "
+              + "'make console' (--console)");
+        }
       }
       if (config.rooms().isEmpty()) { // room_id may be a list, which required() would refuse
         throw new ConfigException("room_id is required but missing from the config file");

@@ -164,6 +164,38 @@ class ConfigTest {
   }
 
   @Test
+  void allowedUsersAreUserIdsOrPatternsAndAbsentMeansTheRoomsPeople() throws Exception {
+    assertEquals(null, Config.fromMap(daemon(), false).allowedUsers());
+    var raw = daemon();
+    raw.put("allowed_users", List.of("@alice:example.org", "@*:example.org"));
+    assertEquals(List.of("@alice:example.org", "@*:example.org"),
+        Config.fromMap(raw, false).allowedUsers());
+    raw.put("allowed_users", "@bob:example.org");
+    assertEquals(List.of("@bob:example.org"), Config.fromMap(raw, false).allowedUsers());
+    raw.put("allowed_users", List.of("alice"));
+    assertTrue(failure(raw, false).contains("allowed_users: 'alice' is not a user id"));
+  }
+
+  @Test
+  void fileSizeAndStateDirHaveDefaultsAndSizesTakeUnits() throws Exception {
+    var config = Config.fromMap(daemon(), false);
+    assertEquals(50L << 20, config.maxFileSize());
+    assertEquals(Path.of("state"), config.stateDir());
+    var raw = daemon();
+    raw.put("max_file_size", "2g");
+    assertEquals(2L << 30, Config.fromMap(raw, false).maxFileSize());
+    raw.put("max_file_size", "huge");
+    assertTrue(failure(raw, false).contains("max_file_size"));
+  }
+
+  @Test
+  void aMissingTokenSaysHowToLogIn() {
+    var raw = daemon();
+    raw.remove("access_token");
+    assertTrue(failure(raw, false).contains("make login"));
+  }
+
+  @Test
   void anEmptyRoomListIsMissingInDaemonMode() {
     var raw = daemon();
     raw.put("room_id", List.of());

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 import scrittabot.Config;
 import scrittabot.ConfigFile;
 import scrittabot.Json;
+import scrittabot.console.ConsoleProcess;
 
 /** Password login against a real Synapse, and the keys it gives written into a config. */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -98,5 +100,43 @@ class LoginIT {
     assertEquals("@bot:localhost", config.userId());
     assertEquals(List.of("#bots:localhost"), config.rooms());
     assertEquals("@bot:localhost", whoami(config.accessToken()).get("user_id"));
+  }
+
+  @Test
+  void theJarLogsInWithThePasswordFromStdinAndKeepsTheRestOfTheConfig() throws Exception {
+    Path botDir = Files.createDirectories(dir.resolve("jar-login"));
+    Path config = botDir.resolve("config.yaml");
+    String mine = "# my bot\nmodel_llm: gemma   # the model\nopenai_url: http://llm:8080\n"
+        + "room_id: '#lobby:localhost'\n";
+    Files.writeString(config, mine);
+    try (var jar = ConsoleProcess.start(botDir, "--config", "config.yaml", "--login",
+        synapse.url(), "bot")) {
+      jar.type(PASSWORD); // without a terminal the password is one line of stdin
+      assertEquals(0, jar.awaitExit(Duration.ofSeconds(60)), jar.log());
+      assertFalse((jar.output() + jar.log()).contains("battery"), "the password is not shown");
+    }
+    assertTrue(Files.readString(config).startsWith(mine), Files.readString(config));
+    Config loaded = Config.load(config, false);
+    assertEquals("@bot:localhost", whoami(loaded.accessToken()).get("user_id"));
+    assertEquals(synapse.url(), loaded.homeserver());
+  }
+
+  @Test
+  void theJarImportsTheCredentialsOfMatrixCommander() throws Exception {
+    var keys = Login.passwordLogin(synapse.url(), "bot", PASSWORD, null);
+    Path botDir = Files.createDirectories(dir.resolve("jar-import"));
+    Files.writeString(botDir.resolve("credentials.json"), Json.write(Map.of(
+        "homeserver", keys.get("homeserver"), "device_id", keys.get("device_id"),
+        "user_id", keys.get("user_id"), "room_id", "!room:localhost",
+        "access_token", keys.get("access_token"))));
+    Files.writeString(botDir.resolve("config.yaml"), "model_llm: gemma\nopenai_url: http://llm\n");
+    try (var jar = ConsoleProcess.start(botDir, "--config", "config.yaml",
+        "--import-credentials", "credentials.json")) {
+      assertEquals(0, jar.awaitExit(Duration.ofSeconds(60)), jar.log());
+    }
+    Config loaded = Config.load(botDir.resolve("config.yaml"), false);
+    assertEquals(List.of("!room:localhost"), loaded.rooms());
+    assertEquals(keys.get("device_id"), loaded.deviceId());
+    assertEquals("@bot:localhost", whoami(loaded.accessToken()).get("user_id"));
   }
 }
