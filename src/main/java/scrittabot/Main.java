@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -85,9 +86,17 @@ public final class Main {
     var log = LoggerFactory.getLogger(Main.class);
     log.info("starting {} with {}", version(), config);
     var queue = new EventQueue();
+    Thread main = Thread.currentThread();
     try (var matrix = new MatrixChannel(config, queue); var bot = new Bot(config, queue, matrix)) {
-      Signal.handle(new Signal("TERM"), s -> bot.stop("SIGTERM"));
-      Signal.handle(new Signal("INT"), s -> bot.stop("interrupted"));
+      // The main thread may still wait for the homeserver at start: interrupt that too.
+      Signal.handle(new Signal("TERM"), s -> {
+        bot.stop("SIGTERM");
+        main.interrupt();
+      });
+      Signal.handle(new Signal("INT"), s -> {
+        bot.stop("interrupted");
+        main.interrupt();
+      });
       matrix.start(reason -> {
         log.error("cannot go on: {}", reason);
         bot.stop(reason);
@@ -107,10 +116,13 @@ public final class Main {
   private static int writeCredentials(Options options) throws UsageException {
     Map<String, String> keys;
     try {
+      Map<?, ?> old = oldConfig(options.config());
       if (options.credentials() != null) {
-        keys = Login.importCredentials(options.credentials());
+        keys = new LinkedHashMap<>(Login.importCredentials(options.credentials()));
+        if (old.get("room_id") != null) {
+          keys.remove("room_id"); // the config's rooms stay; matrix-commander knows one
+        }
       } else {
-        Map<?, ?> old = oldConfig(options.config());
         var args = new ArrayList<>(options.login());
         if (args.isEmpty() && old.get("homeserver") != null) {
           args.add(String.valueOf(old.get("homeserver")));

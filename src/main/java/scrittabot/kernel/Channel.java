@@ -29,9 +29,10 @@ public interface Channel {
   default void stepStarted(List<Event> events) {}
 
   /**
-   * The kernel is done with a step's events. {@code handled} is false when they go back to the
-   * queue (the LLM was away) and come again; true when they were answered or dropped, so a
-   * channel may mark them read and need not deliver them again after a restart.
+   * A step ended. {@code turnOver} is true when the agent is done with everything it has seen so
+   * far (it rests or stops, or the events were dropped): a channel may mark those events read and
+   * need not deliver them again after a restart. False when the agent is still working on them,
+   * or they went back to the queue because the LLM was away.
    */
-  default void stepEnded(List<Event> events, boolean handled) {}
+  default void stepEnded(List<Event> events, boolean turnOver) {}
 }

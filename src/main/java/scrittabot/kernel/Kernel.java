@@ -147,7 +147,10 @@ public final class Kernel {
       handled = true;
       crashed = true;
     } finally {
-      channel.stepEnded(events, handled);
+      // The turn is over when the agent rests or stops, or the events were dropped; a step
+      // that only ran code to look something up is no answer yet. (Sends count at once.)
+      boolean turnOver = handled && (crashed || flow.sleeping() || flow.shutdownReason() != null);
+      channel.stepEnded(events, turnOver);
     }
     if (crashed) {
       pause();
@@ -264,6 +267,15 @@ public final class Kernel {
   private boolean failed(List<Event> events, LlmException e) throws InterruptedException {
     log.error("LLM request failed: {}", e.getMessage());
     int status = e.status();
+    boolean busy = status == 0 || status == 408 || status == 429 || status == 503;
+    if (!busy && events.stream().anyMatch(ev -> ev instanceof Event.FileMessage f
+        && f.image() != null)) {
+      // A model without vision may answer images with any error, 500 included: try once more
+      // without the pictures (the tags stay) rather than fail on them forever.
+      log.warn("the LLM server refused a prompt with images; trying again without them");
+      queue.putFirst(events.stream().map(Kernel::withoutImage).toList());
+      return false;
+    }
     boolean serverAway = status == 0 || status == 408 || status == 429 || status >= 500;
     boolean retry = serverAway || ++sameFailures < MAX_SAME_FAILURES;
     if (retry) {
@@ -320,6 +332,13 @@ public final class Kernel {
       callTimes.removeFirst();
     }
     callTimes.addLast(System.nanoTime());
+  }
+
+  private static Event withoutImage(Event event) {
+    return event instanceof Event.FileMessage f && f.image() != null
+        ? new Event.FileMessage(f.time(), f.user(), f.room(), f.refs(), f.filename(), f.size(),
+            f.mimeType(), f.caption(), null, f.problem())
+        : event;
   }
 
   private static Event notice(String text) {

@@ -2,6 +2,7 @@ package scrittabot.matrix;
 
 import java.io.IOException;
 import java.net.URLConnection;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,6 +20,7 @@ import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import scrittabot.Config;
+import scrittabot.Json;
 import scrittabot.kernel.Channel;
 import scrittabot.kernel.Event;
 import scrittabot.kernel.EventQueue;
@@ -36,6 +38,9 @@ public final class MatrixChannel implements Channel, AutoCloseable {
   private static final Duration UPLOAD_TIMEOUT = Duration.ofSeconds(20);
   private static final int TYPING_MS = 60_000;
   private static final int RECENT_EVENTS = 5000;
+  private static final int MAX_OPEN = 500;
+  /** Homeservers refuse events over 64 KiB; the rest of the event needs some room. */
+  private static final int MAX_EVENT_BYTES = 60_000;
 
   private final Config config;
   private final EventQueue queue;
@@ -53,8 +58,8 @@ public final class MatrixChannel implements Channel, AutoCloseable {
       });
   private String userId;
   private Thread syncThread;
-  /** The ids of the events of the kernel's current step: what the agent's sends answer. */
-  private volatile List<String> stepEvents = List.of();
+  /** Event id to room id of what the agent has seen in its current turn: what a send answers. */
+  private final Map<String, String> open = Collections.synchronizedMap(new LinkedHashMap<>());
 
   public MatrixChannel(Config config, EventQueue queue) {
     this.config = config;
@@ -122,8 +127,13 @@ public final class MatrixChannel implements Channel, AutoCloseable {
 
   @Override
   public void send(String room, String text) throws IOException {
-    deliver(outbox.send(roomId(room), "m.room.message", Markdown.messageContent(text),
-        stepEvents));
+    var content = Markdown.messageContent(text);
+    int bytes = Json.write(content).getBytes(StandardCharsets.UTF_8).length;
+    if (bytes > MAX_EVENT_BYTES) {
+      throw new IOException("the message is " + bytes + " bytes as a Matrix event (Markdown and"
+          + " HTML); the limit is about " + MAX_EVENT_BYTES + ": split it");
+    }
+    deliver(outbox.send(roomId(room), "m.room.message", content, answered()));
   }
 
   @Override
@@ -154,7 +164,7 @@ public final class MatrixChannel implements Channel, AutoCloseable {
     }
     deliver(outbox.send(roomId, "m.room.message", Map.of("msgtype",
         wh != null ? "m.image" : "m.file", "body", name, "filename", name, "url", uri,
-        "info", info), stepEvents));
+        "info", info), answered()));
   }
 
   @Override
@@ -165,7 +175,7 @@ public final class MatrixChannel implements Channel, AutoCloseable {
           + "message you were shown)");
     }
     deliver(outbox.send(roomId, "m.reaction", Map.of("m.relates_to",
-        Map.of("rel_type", "m.annotation", "event_id", eventId, "key", key)), stepEvents));
+        Map.of("rel_type", "m.annotation", "event_id", eventId, "key", key)), answered()));
     return rooms.name(roomId);
   }
 
@@ -177,31 +187,39 @@ public final class MatrixChannel implements Channel, AutoCloseable {
   /** People see that the bot is typing in the rooms whose messages it works on. */
   @Override
   public void stepStarted(List<Event> events) {
-    stepEvents = events.stream().filter(e -> e instanceof Event.Incoming)
-        .map(e -> ((Event.Incoming) e).refs().id()).filter(Objects::nonNull).toList();
-    roomsOf(events).forEach(roomId -> typing(roomId, true));
-  }
-
-  /** Typing ends; handled messages get a read receipt and count as done for the sync state. */
-  @Override
-  public void stepEnded(List<Event> events, boolean handled) {
-    var last = new LinkedHashMap<String, String>();
-    var ids = new ArrayList<String>();
+    var rooms = new LinkedHashMap<String, String>();
     for (Event e : events) {
       if (e instanceof Event.Incoming in && in.refs().id() != null
-          && recent.get(in.refs().id()) instanceof String roomId) {
-        last.put(roomId, in.refs().id());
-        ids.add(in.refs().id());
+          && this.rooms.id(in.room()) instanceof String roomId) {
+        rooms.put(in.refs().id(), roomId);
       }
     }
-    stepEvents = List.of();
-    last.keySet().forEach(roomId -> typing(roomId, false));
-    if (handled) {
-      last.forEach((roomId, eventId) -> outbox.tryOnce("POST", MatrixHttp.CLIENT + "/rooms/"
-          + MatrixHttp.segment(roomId) + "/receipt/m.read/" + MatrixHttp.segment(eventId),
-          Map.of()));
-      state.handled(ids);
+    open.putAll(rooms);
+    rooms.values().stream().distinct().forEach(roomId -> typing(roomId, true));
+  }
+
+  /**
+   * Typing ends. Once the agent's turn is over, what it has seen counts as done: read receipts
+   * go out and a restart will not bring those events again.
+   */
+  @Override
+  public void stepEnded(List<Event> events, boolean turnOver) {
+    var rooms = events.stream().filter(e -> e instanceof Event.Incoming)
+        .map(e -> this.rooms.id(((Event.Incoming) e).room())).filter(Objects::nonNull)
+        .distinct().toList();
+    rooms.forEach(roomId -> typing(roomId, false));
+    if (!turnOver && open.size() < MAX_OPEN) { // an agent that never rests must not pile up
+      return;
     }
+    var last = new LinkedHashMap<String, String>();
+    synchronized (open) {
+      open.forEach((eventId, roomId) -> last.put(roomId, eventId));
+      state.handled(List.copyOf(open.keySet()));
+      open.clear();
+    }
+    last.forEach((roomId, eventId) -> outbox.tryOnce("POST", MatrixHttp.CLIENT + "/rooms/"
+        + MatrixHttp.segment(roomId) + "/receipt/m.read/" + MatrixHttp.segment(eventId),
+        Map.of()));
   }
 
   @Override
@@ -213,16 +231,16 @@ public final class MatrixChannel implements Channel, AutoCloseable {
     http.close();
   }
 
+  private List<String> answered() {
+    synchronized (open) {
+      return List.copyOf(open.keySet());
+    }
+  }
+
   private void typing(String roomId, boolean on) {
     outbox.tryOnce("PUT", MatrixHttp.CLIENT + "/rooms/" + MatrixHttp.segment(roomId) + "/typing/"
         + MatrixHttp.segment(userId), on ? Map.of("typing", true, "timeout", TYPING_MS)
         : Map.of("typing", false));
-  }
-
-  private List<String> roomsOf(List<Event> events) {
-    return events.stream().filter(e -> e instanceof Event.Incoming in && in.refs().id() != null)
-        .map(e -> recent.get(((Event.Incoming) e).refs().id()))
-        .filter(Objects::nonNull).distinct().toList();
   }
 
   /** The id of a room the agent named by its name or id. */

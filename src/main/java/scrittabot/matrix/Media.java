@@ -24,7 +24,8 @@ final class Media {
   /** Multimodal models see images at a few hundred pixels; larger only costs tokens and time. */
   static final int IMAGE_SIDE = 256;
   private static final int MAX_NAME = 100;
-  private static final long MAX_PIXELS = 200_000_000L;
+  /** Progressive JPEGs keep all coefficients in native memory, subsampled or not (~4 B/pixel). */
+  private static final long MAX_PIXELS = 40_000_000L;
 
   private Media() {}
 

@@ -81,7 +81,7 @@ final class Outbox implements AutoCloseable {
           if (item.mustArrive()) {
             journal.sent(item.path());
           }
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) { // e.g. a broken path from an old state file
           if (item.mustArrive()) {
             log.error("could not send to the homeserver: {}", e.getMessage());
             journal.sent(item.path()); // refused for good (e.g. not in the room): not again

@@ -22,14 +22,17 @@ final class SyncLoop implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(SyncLoop.class);
   private static final int POLL_MS = 30_000;
   private static final Duration TIMEOUT = Duration.ofMillis(POLL_MS + 30_000);
-  /** Only what the bot uses: messages, reactions and the encryption state of its rooms. */
+  /**
+   * Only what the bot uses: messages, reactions, the encryption state of its rooms and (in the
+   * timeline) joins, to tell where the bot came in.
+   */
   private static final String FILTER = MatrixHttp.segment(Json.write(Map.of(
       "presence", Map.of("types", List.of()),
       "account_data", Map.of("types", List.of()),
       "room", Map.of(
           "state", Map.of("lazy_load_members", true, "types", List.of("m.room.encryption")),
           "timeline", Map.of("limit", 50, "types", List.of("m.room.message", "m.reaction",
-              "m.room.encrypted", "m.room.encryption")),
+              "m.room.encrypted", "m.room.encryption", "m.room.member")),
           "ephemeral", Map.of("types", List.of()),
           "account_data", Map.of("types", List.of())))));
   static final String ENCRYPTED_NOTICE = "This room is end-to-end encrypted, and I cannot read "
@@ -90,6 +93,10 @@ final class SyncLoop implements Runnable {
       } catch (IOException | RuntimeException e) {
         log.error("sync failed; trying again", e);
         rest(e.toString());
+      } catch (Error e) { // e.g. out of memory: a bot that no longer hears must not look alive
+        log.error("the sync thread failed", e);
+        fatal.accept("the sync thread failed: " + e);
+        return;
       }
     }
   }
@@ -144,7 +151,16 @@ final class SyncLoop implements Runnable {
 
   private void timeline(String roomId, List<?> events, Set<String> queued)
       throws InterruptedException {
-    for (Object item : events) {
+    // A room the bot has just joined comes with its recent history: that is not for it to answer.
+    int from = 0;
+    for (int i = 0; i < events.size(); i++) {
+      Object e = events.get(i);
+      if ("m.room.member".equals(Json.at(e, "type")) && userId.equals(Json.at(e, "state_key"))
+          && "join".equals(Json.at(e, "content", "membership"))) {
+        from = i + 1;
+      }
+    }
+    for (Object item : events.subList(from, events.size())) {
       if (!(item instanceof Map<?, ?> raw)) {
         continue;
       }
@@ -182,12 +198,13 @@ final class SyncLoop implements Runnable {
     }
     String path = MatrixHttp.CLIENT + "/rooms/" + MatrixHttp.segment(roomId);
     try {
+      // Retried: an invite shows up in one sync only, and the inviter cannot invite again.
       if (inviter != null && rooms.acceptsInvite(roomId, inviter)) {
-        http.call("POST", path + "/join", Map.of(), TIMEOUT);
+        http.retrying("POST", path + "/join", Map.of(), TIMEOUT);
         rooms.joined(roomId, roomId, false);
         log.info("accepted the invite of {} to room {}", inviter, roomId);
       } else {
-        http.call("POST", path + "/leave", Map.of(), TIMEOUT);
+        http.retrying("POST", path + "/leave", Map.of(), TIMEOUT);
         log.info("declined the invite of {} to room {}: not in allowed_users", inviter, roomId);
       }
     } catch (IOException e) {

@@ -117,7 +117,7 @@ final class SyncState {
   synchronized void handled(List<String> eventIds) {
     String before = savedBatch;
     markHandled(eventIds);
-    if (!Objects.equals(savedBatch, before)) {
+    if (!eventIds.isEmpty() || !Objects.equals(savedBatch, before)) {
       save();
     }
   }

@@ -194,6 +194,27 @@ class KernelIT {
   }
 
   @Test
+  void aModelWithoutVisionGetsTheImageTagWithoutThePicture() throws Exception {
+    respond(r -> {
+      if (r.messages().stream().anyMatch(m -> !m.imageUrls().isEmpty())) {
+        throw new IllegalStateException("image input is not supported"); // answered with 500
+      }
+      return r.lastUserText().contains("<image")
+          ? "```python\nsend_message('a cat?')\nsleep()\n```" : SLEEP;
+    });
+    queue.put(new Event.FileMessage(Instant.now(), "@human:test", "lobby",
+        Event.Refs.of("$img"), "cat.png", 1234, "image/png", null,
+        new scrittabot.llm.ChatMessage.Image("image/png", new byte[] {1, 2, 3}), null));
+    startKernel(Map.of(), 1);
+    List<Request> requests = llm.awaitRequests(2, Duration.ofSeconds(60));
+    assertEquals(1, requests.get(0).messages().getLast().imageUrls().size());
+    assertTrue(requests.get(1).messages().getLast().imageUrls().isEmpty());
+    assertTrue(requests.get(1).lastUserText().contains("filename=\"cat.png\""));
+    Thread.sleep(1000);
+    assertEquals(List.of("lobby: a cat?"), channel.sent());
+  }
+
+  @Test
   void aRefusedPromptIsDroppedAfterAFewTriesAndTheNextMessageIsAnswered() throws Exception {
     for (int i = 0; i < 3; i++) {
       llm.reply(ScriptedLlmServer.Behaviour.BAD_REQUEST_400, "the request exceeds the context");

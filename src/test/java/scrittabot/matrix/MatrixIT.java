@@ -365,6 +365,19 @@ class MatrixIT {
   }
 
   @Test
+  void aRoomAddedLaterHasItsHistoryLeftUnanswered() throws Exception {
+    startBot().stop(WAIT);
+    String later = aliceClient.createRoom("Later", alias + "-later", List.of(bot.userId()));
+    aliceClient.send(later, "old news");
+    startBot(Map.of("room_id", List.of(alias, alias + "-later")));
+    aliceClient.send(later, "new news");
+    aliceClient.await(fromBot(later).and(body("echo: new news")), WAIT);
+    Thread.sleep(1000);
+    assertEquals(0, aliceClient.reports().stream().filter(fromBot(later)
+        .and(body("echo: old news"))).count(), "history from before the join is not answered");
+  }
+
+  @Test
   void aRateLimitStormIsRiddenOutWithoutLosingOrDoublingMessages() throws Exception {
     var admin = synapse.register("admin" + NEXT.incrementAndGet(), "admin-password", true);
     synapse.overrideRateLimit(admin, bot.userId(), 1, 1);
