@@ -148,7 +148,7 @@ final class MatrixHttp implements AutoCloseable {
     pause = pause.compareTo(MAX_PAUSE) > 0 ? MAX_PAUSE : pause;
     String why = e instanceof MatrixException ? e.getMessage()
         : e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
-    log.warn("{} {} failed ({}); trying again in {} s", method, shortPath(path), why,
+    log.warn("{} {}{} failed ({}); trying again in {} s", method, homeserver, shortPath(path), why,
         pause.toSeconds());
     Thread.sleep(pause.toMillis());
   }
