@@ -24,6 +24,7 @@ final class Media {
   /** Multimodal models see images at a few hundred pixels; larger only costs tokens and time. */
   static final int IMAGE_SIDE = 256;
   private static final int MAX_NAME = 100;
+  private static final long KEEP_FREE = 1L << 30;
   /** Progressive JPEGs keep all coefficients in native memory, subsampled or not (~4 B/pixel). */
   private static final long MAX_PIXELS = 40_000_000L;
 
@@ -53,9 +54,15 @@ final class Media {
     return ascii.replaceAll("[^A-Za-z0-9._-]+", "_").replaceAll("^_+|_+$", "");
   }
 
-  /** Writes {@code data} into {@code dir} under a safe form of {@code name} not yet taken. */
+  /**
+   * Writes {@code data} into {@code dir} under a safe form of {@code name} not yet taken. Refuses
+   * when the disk would be left with less than {@link #KEEP_FREE}: files come from other people.
+   */
   static Path save(Path dir, String name, byte[] data) throws IOException {
     Files.createDirectories(dir);
+    if (Files.getFileStore(dir).getUsableSpace() - data.length < KEEP_FREE) {
+      throw new IOException("the disk of " + dir + " is nearly full");
+    }
     String safe = safeName(name);
     int dot = safe.lastIndexOf('.');
     String stem = dot > 0 ? safe.substring(0, dot) : safe;

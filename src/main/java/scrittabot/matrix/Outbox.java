@@ -31,6 +31,7 @@ final class Outbox implements AutoCloseable {
   private final String txnPrefix = "sb" + System.currentTimeMillis() + "-";
   private final AtomicLong txnCounter = new AtomicLong();
   private final Thread thread;
+  private volatile boolean sending;
 
   Outbox(MatrixHttp http, SyncState journal) {
     this.http = http;
@@ -73,6 +74,7 @@ final class Outbox implements AutoCloseable {
     try {
       while (true) {
         Item item = items.take();
+        sending = true;
         try {
           var answer = item.mustArrive()
               ? http.retrying(item.method(), item.path(), item.body(), TIMEOUT)
@@ -89,6 +91,8 @@ final class Outbox implements AutoCloseable {
             log.debug("{} failed: {}", item.path(), e.getMessage());
           }
           item.done().completeExceptionally(e);
+        } finally {
+          sending = false;
         }
       }
     } catch (InterruptedException e) {
@@ -101,7 +105,7 @@ final class Outbox implements AutoCloseable {
   @Override
   public void close() {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
-    while (!items.isEmpty() && System.nanoTime() < deadline) {
+    while ((sending || !items.isEmpty()) && System.nanoTime() < deadline) {
       try {
         Thread.sleep(20);
       } catch (InterruptedException e) {
