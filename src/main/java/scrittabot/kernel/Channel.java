@@ -30,9 +30,9 @@ public interface Channel {
 
   /**
    * A step ended. {@code turnOver} is true when the agent is done with everything it has seen so
-   * far (it rests or stops, or the events were dropped): a channel may mark those events read and
-   * need not deliver them again after a restart. False when the agent is still working on them,
-   * or they went back to the queue because the LLM was away.
+   * far (it rests or stops, or a crashed step dropped them): a channel may mark those events read
+   * and need not deliver them again after a restart. False when the agent is still working on
+   * them, or they went back to the queue because the LLM was away.
    */
   default void stepEnded(List<Event> events, boolean turnOver) {}
 }

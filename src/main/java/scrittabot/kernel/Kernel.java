@@ -147,8 +147,9 @@ public final class Kernel {
       handled = true;
       crashed = true;
     } finally {
-      // The turn is over when the agent rests or stops, or the events were dropped; a step
-      // that only ran code to look something up is no answer yet. (Sends count at once.)
+      // The turn is over when the agent rests or stops, or the step crashed (its events are
+      // dropped); a step that only ran code to look something up is no answer yet. Sends count
+      // at once, in the channel.
       boolean turnOver = handled && (crashed || flow.sleeping() || flow.shutdownReason() != null);
       channel.stepEnded(events, turnOver);
     }

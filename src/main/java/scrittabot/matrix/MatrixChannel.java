@@ -50,7 +50,7 @@ public final class MatrixChannel implements Channel, AutoCloseable {
   private final SyncState state;
   /** Event id to room id of what people did lately, so that the agent can react to it. */
   private final Map<String, String> recent = Collections.synchronizedMap(
-      new LinkedHashMap<>(16, 0.75f, false) {
+      new LinkedHashMap<>() {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
           return size() > RECENT_EVENTS;

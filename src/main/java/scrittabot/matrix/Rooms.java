@@ -82,10 +82,6 @@ final class Rooms {
     return defaultRoom;
   }
 
-  boolean isConfigured(String roomId) {
-    return configured.contains(roomId);
-  }
-
   boolean acceptsInvite(String roomId, String inviter) {
     return configured.contains(roomId) || (allowed != null && allows(inviter));
   }

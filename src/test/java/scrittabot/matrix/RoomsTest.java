@@ -78,8 +78,6 @@ class RoomsTest {
     assertEquals("!dm:s", rooms.id("!dm:s"));
     assertNull(rooms.id("#nowhere:s"));
     assertEquals(Set.of("#lobby:s", "#dev:s", "!dm:s"), rooms.all());
-    assertTrue(rooms.isConfigured("!dev:s"));
-    assertFalse(rooms.isConfigured("!dm:s"));
 
     rooms.left("!dev:s");
     assertNull(rooms.id("#dev:s"));
