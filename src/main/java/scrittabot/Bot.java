@@ -1,31 +1,39 @@
 package scrittabot;
 
+import java.util.Map;
 import scrittabot.context.Prompt;
 import scrittabot.context.TokenEstimate;
 import scrittabot.kernel.AgentState;
 import scrittabot.kernel.Channel;
 import scrittabot.kernel.EventQueue;
 import scrittabot.kernel.Flow;
+import scrittabot.kernel.Journal;
 import scrittabot.kernel.Kernel;
 import scrittabot.llm.LlmClient;
 import scrittabot.sandbox.Sandbox;
 import scrittabot.tools.CoreTools;
 import scrittabot.tools.ToolSet;
 
-/** Wires the parts of one bot together; a newcomer reads here what talks to what. */
+/**
+ * Wires the parts of one bot together; a newcomer reads here what talks to what. What the last
+ * run left in the journal (mood and goals, sleep, the prompt's dialogue, events that waited) is
+ * taken up here, so the bot goes on where it stopped.
+ */
 public final class Bot implements AutoCloseable {
   private final LlmClient llm;
   private final Sandbox sandbox;
   private final Kernel kernel;
   private final Prompt prompt;
 
-  public Bot(Config config, EventQueue queue, Channel channel) {
-    this(config, queue, channel, new LlmClient(config));
+  public Bot(Config config, Journal journal, EventQueue queue, Channel channel) {
+    this(config, journal, queue, channel, new LlmClient(config));
   }
 
-  public Bot(Config config, EventQueue queue, Channel channel, LlmClient llm) {
-    var state = new AgentState();
-    var flow = new Flow(channel);
+  public Bot(Config config, Journal journal, EventQueue queue, Channel channel, LlmClient llm) {
+    var state = new AgentState(json -> journal.save("agent", json));
+    state.restore(journal.load("agent"));
+    var flow = new Flow(channel, journal);
+    flow.restore(journal.load("sleep"));
     var tools = new ToolSet(new CoreTools(channel, state, flow, config.filesDir()).all());
     this.llm = llm;
     this.sandbox = new Sandbox(new Sandbox.Settings(config.filesDir(), config.sandboxTimeLimit(),
@@ -33,8 +41,21 @@ public final class Bot implements AutoCloseable {
     var estimate = new TokenEstimate();
     this.prompt = new Prompt(tools.reference(), config.contextLlm(), estimate);
     prompt.checkFits();
-    this.kernel = new Kernel(queue, llm, sandbox, prompt, state, flow, estimate,
+    restorePrompt(journal, estimate);
+    queue.putFirst(journal.waiting());
+    this.kernel = new Kernel(queue, journal, llm, sandbox, prompt, state, flow, estimate,
         config.maxLlmCallsPerHour());
+  }
+
+  /** The dialogue from where the last run's window started, and its token calibration. */
+  private void restorePrompt(Journal journal, TokenEstimate estimate) {
+    String saved = journal.load("prompt");
+    Map<String, Object> state = saved == null ? Map.of() : Json.parseObject(saved);
+    if (state.get("tokens_per_char") instanceof Number ratio) {
+      estimate.restore(ratio.doubleValue());
+    }
+    long windowStart = state.get("window_start") instanceof Number n ? n.longValue() : 1;
+    prompt.restore(windowStart, journal.steps(windowStart));
   }
 
   /** Starts the sandbox in the background and runs the kernel until it stops. */

@@ -20,13 +20,18 @@ import scrittabot.kernel.EventQueue;
 import scrittabot.llm.Replay;
 import scrittabot.matrix.Login;
 import scrittabot.matrix.MatrixChannel;
+import scrittabot.memory.Database;
+import scrittabot.memory.DatabaseUrl;
+import scrittabot.memory.Memory;
+import scrittabot.memory.Reset;
 import sun.misc.Signal;
 
 /** The command line. Problems with the command or the config are one line, never a trace. */
 public final class Main {
   private static final String USAGE = """
       Usage: java -jar scrittabot.jar [--config FILE] [--console] [--login [HOMESERVER [USER]]]
-                                      [--import-credentials FILE] [--replay FILE] [--help] [--version]
+                                      [--import-credentials FILE] [--replay FILE]
+                                      [--reset-db [--yes]] [--help] [--version]
         --config FILE   the config file (default: config.yaml)
         --console       chat with the agent in this terminal instead of Matrix
         --login         log in to Matrix with a password (asked for) and write the access token
@@ -35,12 +40,14 @@ public final class Main {
                         take the Matrix keys from matrix-commander's credentials.json into the
                         config file
         --replay FILE   send a dumped failed LLM request again and print the answer
+        --reset-db      delete everything the bot remembers (its tables in database_url) and
+                        start afresh; asks first, unless --yes is given
         --help          show this help
         --version       show the version""";
 
   /** The parsed command line. */
   record Options(Path config, boolean console, Path replay, boolean help, boolean version,
-      List<String> login, Path credentials) {}
+      List<String> login, Path credentials, boolean resetDb, boolean yes) {}
 
   /** A mistake on the command line or in the config: printed as one line, exit code 2. */
   static final class UsageException extends Exception {
@@ -75,19 +82,60 @@ public final class Main {
     if (options.login() != null || options.credentials() != null) {
       return writeCredentials(options);
     }
-    Config config = Config.load(options.config(), options.console());
-    setUpLogging(config.logLevel());
+    Config config = Config.load(options.config(), options.console() || options.resetDb());
+    setUpLogging(options.resetDb() ? "warn" : config.logLevel());
     var log = LoggerFactory.getLogger(Main.class);
     config.warnings().forEach(log::warn);
-    return options.console() ? runConsole(config) : runMatrix(config);
+    try {
+      if (options.resetDb()) {
+        try (Database db = database(config)) {
+          return Reset.run(db, options.yes(), System.in, System.out);
+        }
+      }
+      log.info("starting {} with {}", version(), config);
+      try (Memory memory = openMemory(config)) {
+        return options.console() ? runConsole(config, memory) : runMatrix(config, memory);
+      }
+    } catch (InterruptedException e) {
+      log.info("bye: interrupted while waiting for the database");
+      return 0;
+    }
   }
 
-  private static int runMatrix(Config config) throws Config.ConfigException {
+  /** The memory in database_url; a database that is down is waited for. */
+  private static Memory openMemory(Config config) throws Config.ConfigException,
+      InterruptedException {
+    Database db = database(config);
+    try {
+      return new Memory(db);
+    } catch (java.sql.SQLException e) {
+      db.close();
+      throw new Config.ConfigException("cannot read the memory in database " + db.url() + ": "
+          + e.getMessage());
+    }
+  }
+
+  private static Database database(Config config) throws Config.ConfigException,
+      InterruptedException {
+    if (config.databaseUrl() == null) {
+      throw new Config.ConfigException("database_url is missing from the config: 'make run' "
+          + "sets up a local PostgreSQL and writes it, or set it to your own "
+          + "(postgresql://user:password@host:5432/database, with the vector extension)");
+    }
+    try {
+      return Database.open(DatabaseUrl.parse(config.databaseUrl()));
+    } catch (IllegalArgumentException | Database.Unusable e) {
+      throw new Config.ConfigException(e.getMessage());
+    }
+  }
+
+  private static int runMatrix(Config config, Memory memory) throws Config.ConfigException {
     var log = LoggerFactory.getLogger(Main.class);
-    log.info("starting {} with {}", version(), config);
-    var queue = new EventQueue();
+    var queue = new EventQueue(memory);
     Thread main = Thread.currentThread();
-    try (var matrix = new MatrixChannel(config, queue); var bot = new Bot(config, queue, matrix)) {
+    try (var matrix = new MatrixChannel(config, queue, memory);
+        var bot = new Bot(config, memory, queue, matrix)) {
+      memory.onLockLost(() -> bot.stop("another bot took the database while it was away"));
       // The main thread may still wait for the homeserver at start: interrupt that too.
       Signal.handle(new Signal("TERM"), s -> {
         bot.stop("SIGTERM");
@@ -158,12 +206,12 @@ public final class Main {
     }
   }
 
-  private static int runConsole(Config config) {
+  private static int runConsole(Config config, Memory memory) {
     var log = LoggerFactory.getLogger(Main.class);
-    log.info("starting {} with {}", version(), config);
-    var queue = new EventQueue();
+    var queue = new EventQueue(memory);
     var console = new ConsoleChannel(queue, System.in, System.out);
-    try (var bot = new Bot(config, queue, console)) {
+    try (var bot = new Bot(config, memory, queue, console)) {
+      memory.onLockLost(() -> bot.stop("another bot took the database while it was away"));
       Signal.handle(new Signal("TERM"), s -> bot.stop("SIGTERM"));
       Signal.handle(new Signal("INT"), s -> bot.stop("interrupted"));
       console.start(() -> bot.stop("console input closed"));
@@ -204,6 +252,8 @@ public final class Main {
     boolean version = false;
     List<String> login = null;
     Path credentials = null;
+    boolean resetDb = false;
+    boolean yes = false;
     for (int i = 0; i < args.size(); i++) {
       String arg = args.get(i);
       switch (arg) {
@@ -217,12 +267,14 @@ public final class Main {
           }
         }
         case "--console" -> console = true;
+        case "--reset-db" -> resetDb = true;
+        case "--yes" -> yes = true;
         case "--help", "-h" -> help = true;
         case "--version" -> version = true;
         default -> throw new UsageException("unknown option '" + arg + "' (try --help)");
       }
     }
-    return new Options(config, console, replay, help, version, login, credentials);
+    return new Options(config, console, replay, help, version, login, credentials, resetDb, yes);
   }
 
   private static String value(List<String> args, int i, String option) throws UsageException {

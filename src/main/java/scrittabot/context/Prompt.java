@@ -25,7 +25,8 @@ public final class Prompt {
   private final String system;
   private final int contextTokens;
   private final TokenEstimate estimate;
-  private final List<Turn> dialogue = new ArrayList<>();
+  private final List<Step> dialogue = new ArrayList<>();
+  private long windowStart = 1;
   private int droppedTurns;
 
   public Prompt(String toolReference, int contextTokens, TokenEstimate estimate) {
@@ -54,33 +55,72 @@ public final class Prompt {
     }
   }
 
-  /** The messages for the next LLM call: system, the dialogue, then state and new events. */
-  public List<ChatMessage> build(String state, String events) {
-    return build(state, events, List.of());
-  }
-
   /**
-   * As {@link #build(String, String)}, with images that came with the new events. They are seen
-   * in this step only; the dialogue keeps their tags, not their pixels.
+   * The messages for the next LLM call: system, the dialogue, then state and the new events
+   * (already {@linkplain #fit fitted}), with images that came with them. Images are seen in this
+   * step only; the dialogue keeps their tags, not their pixels.
    */
-  public List<ChatMessage> build(String state, String events, List<ChatMessage.Image> images) {
-    String last = state + "\n" + fitEvents(events);
-    int budget = contextTokens - replyTokens() - estimate.tokens(system.length());
-    int forDialogue = budget - estimate.tokens(last.length());
+  public List<ChatMessage> build(String state, String shown, List<ChatMessage.Image> images) {
+    String last = state + "\n" + shown;
+    int forDialogue = eventsAndDialogueBudget() - estimate.tokens(last.length());
     if (estimate.tokens(dialogueChars()) > forDialogue) {
       shrink((int) (forDialogue * SHRINK_TO));
     }
     var messages = new ArrayList<ChatMessage>();
     messages.add(ChatMessage.system(system));
-    dialogue.forEach(t -> messages.add(t.toMessage()));
+    dialogue.forEach(step -> messages.addAll(step.toMessages()));
     messages.add(new ChatMessage(ChatMessage.Role.USER, last, images));
     return messages;
   }
 
-  /** Records a finished step: the events as the agent saw them (cut to fit), and its reply. */
-  public void record(String events, String reply) {
-    dialogue.add(new Turn(false, fitEvents(events)));
-    dialogue.add(new Turn(true, reply));
+  /** As {@link #build(String, String, List)} without images. */
+  public List<ChatMessage> build(String state, String shown) {
+    return build(state, shown, List.of());
+  }
+
+  /**
+   * How many of these rendered events, from the first, one step can show: new events may take at
+   * most half of what the fixed part leaves. At least one; the rest wait for the next step.
+   */
+  public int fitting(List<String> rendered) {
+    long budget = eventChars();
+    long used = 0;
+    for (int i = 0; i < rendered.size(); i++) {
+      used += rendered.get(i).length() + 1;
+      if (used > budget) {
+        return Math.max(i, 1);
+      }
+    }
+    return rendered.size();
+  }
+
+  /** The events' text as the step shows it: one event too large to fit is cut in the middle. */
+  public String fit(String events) {
+    long maxChars = eventChars();
+    if (events.length() <= maxChars) {
+      return events;
+    }
+    int keep = (int) (maxChars / 2);
+    return events.substring(0, keep) + "\n[... " + (events.length() - 2 * keep)
+        + " characters cut to fit the context; the whole text is kept in memory ...]\n"
+        + events.substring(events.length() - keep);
+  }
+
+  /** Records a finished step at the end of the dialogue. */
+  public void record(Step step) {
+    dialogue.add(step);
+  }
+
+  /** Puts back the dialogue of a run before a restart: its window start and its steps. */
+  public void restore(long windowStart, List<Step> steps) {
+    dialogue.clear();
+    dialogue.addAll(steps);
+    this.windowStart = windowStart;
+  }
+
+  /** The number of the first step the prompt's dialogue shows (or would show next). */
+  public long windowStart() {
+    return dialogue.isEmpty() ? windowStart : dialogue.getFirst().number();
   }
 
   /** Drops the older half of the dialogue now, e.g. when the server refused a prompt. */
@@ -88,42 +128,32 @@ public final class Prompt {
     shrink((int) (estimate.tokens(dialogueChars()) * SHRINK_TO));
   }
 
-  /** How many old turns were dropped from the prompt so far. */
+  /** How many old turns (two a step) were dropped from the prompt so far. */
   public int droppedTurns() {
     return droppedTurns;
   }
 
-  /** Drops the oldest turns, a user-and-agent pair at a time, until the rest fits {@code target}. */
+  /** Drops the oldest steps until the rest fits {@code target}. */
   private void shrink(int target) {
     int before = dialogue.size();
     while (!dialogue.isEmpty() && estimate.tokens(dialogueChars()) > target) {
-      dialogue.remove(0);
-      dialogue.remove(0);
+      windowStart = dialogue.removeFirst().number() + 1;
     }
-    droppedTurns += before - dialogue.size();
-    log.info("prompt: dropped the {} oldest dialogue turns to fit context_llm {}",
+    droppedTurns += 2 * (before - dialogue.size());
+    log.info("prompt: dropped the {} oldest steps to fit context_llm {}; they stay in memory",
         before - dialogue.size(), contextTokens);
   }
 
-  /** New events may take at most half of what the fixed part leaves; more is cut. */
-  private String fitEvents(String events) {
-    int budget = contextTokens - replyTokens() - estimate.tokens(system.length());
-    return cutMiddle(events, budget / 2);
+  private int eventsAndDialogueBudget() {
+    return contextTokens - replyTokens() - estimate.tokens(system.length());
   }
 
-  /** Cuts the middle out of a text that would not fit, keeping its start and end. */
-  private String cutMiddle(String text, int maxTokens) {
-    int maxChars = (int) (maxTokens / Math.max(estimate.tokensPerChar(), 0.01));
-    if (text.length() <= maxChars) {
-      return text;
-    }
-    int keep = maxChars / 2;
-    return text.substring(0, keep) + "\n[... " + (text.length() - 2 * keep)
-        + " characters cut to fit the context ...]\n" + text.substring(text.length() - keep);
+  private long eventChars() {
+    return (long) (eventsAndDialogueBudget() / 2 / Math.max(estimate.tokensPerChar(), 0.01));
   }
 
   private long dialogueChars() {
-    return dialogue.stream().mapToLong(t -> t.text().length()).sum();
+    return dialogue.stream().mapToLong(s -> s.shown().length() + s.reply().length()).sum();
   }
 
   private static String systemPrompt() {

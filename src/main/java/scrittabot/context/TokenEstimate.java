@@ -22,6 +22,13 @@ public final class TokenEstimate {
     }
   }
 
+  /** Takes up a ratio learnt in an earlier run; a ratio out of all reason is ignored. */
+  public synchronized void restore(double ratio) {
+    if (ratio > 0.01 && ratio < 5) {
+      tokensPerChar = ratio;
+    }
+  }
+
   public synchronized double tokensPerChar() {
     return tokensPerChar;
   }

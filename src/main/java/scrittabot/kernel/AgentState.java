@@ -4,11 +4,13 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
+import scrittabot.Json;
 
 /**
- * The agent's inner state shown in every prompt: moods and goals. Kept in memory for now; the
- * memory issue moves it to PostgreSQL so that a restart continues where it stopped.
+ * The agent's inner state shown in every prompt: moods and goals. Every change is handed to a
+ * saver as JSON (the journal keeps it), and {@link #restore} takes it up again after a restart.
  */
 public final class AgentState {
   public static final List<String> MOODS =
@@ -18,9 +20,34 @@ public final class AgentState {
 
   private final Map<String, Integer> moods = new LinkedHashMap<>();
   private final List<String> goals = new ArrayList<>();
+  private final Consumer<String> saver;
 
-  public AgentState() {
+  public AgentState(Consumer<String> saver) {
+    this.saver = saver;
     MOODS.forEach(m -> moods.put(m, 0));
+  }
+
+  /** Takes up the state an earlier run saved; what cannot be read is left at its default. */
+  public synchronized void restore(String json) {
+    if (json == null) {
+      return;
+    }
+    var saved = Json.parseObject(json);
+    if (saved.get("moods") instanceof Map<?, ?> levels) {
+      levels.forEach((mood, level) -> {
+        if (moods.containsKey(String.valueOf(mood)) && level instanceof Number n) {
+          moods.put(String.valueOf(mood), Math.max(0, Math.min(MOOD_MAX, n.intValue())));
+        }
+      });
+    }
+    if (saved.get("goals") instanceof List<?> list) {
+      goals.clear();
+      list.stream().limit(MAX_GOALS).forEach(goal -> goals.add(String.valueOf(goal)));
+    }
+  }
+
+  private void save() {
+    saver.accept(Json.write(Map.of("moods", moods, "goals", goals)));
   }
 
   /** Changes a mood by {@code delta} within 0..MOOD_MAX and returns the new level. */
@@ -30,6 +57,7 @@ public final class AgentState {
     }
     int level = Math.max(0, Math.min(MOOD_MAX, moods.get(mood) + delta));
     moods.put(mood, level);
+    save();
     return level;
   }
 
@@ -40,6 +68,7 @@ public final class AgentState {
           + " goals; delete finished ones first");
     }
     goals.add(goal);
+    save();
     return goals.size();
   }
 
@@ -49,7 +78,9 @@ public final class AgentState {
       throw new IllegalArgumentException("there is no goal " + index + "; goals are numbered 1 to "
           + goals.size());
     }
-    return goals.remove(index - 1);
+    String removed = goals.remove(index - 1);
+    save();
+    return removed;
   }
 
   /** The state block for the prompt. */

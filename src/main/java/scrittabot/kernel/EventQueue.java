@@ -7,29 +7,50 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The kernel's one inbox. Channel threads {@link #put} events at any time; the kernel waits for a
- * waking event and then takes everything pending at once, so a burst becomes one step.
+ * The kernel's one inbox. Channel threads {@link #put} events at any time; each is kept in the
+ * {@link Journal} the moment it arrives, so nothing accepted is lost if the bot stops before a
+ * step shows it. The kernel waits for a waking event and then takes everything pending at once,
+ * so a burst becomes one step.
  */
 public final class EventQueue {
+  private final Journal journal;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition changed = lock.newCondition();
-  private final List<Event> pending = new ArrayList<>();
+  private final List<Queued> pending = new ArrayList<>();
 
-  public void put(Event event) {
+  public EventQueue(Journal journal) {
+    this.journal = journal;
+  }
+
+  /**
+   * Keeps and queues an event. False when the channel sent this event before (same channel id):
+   * it is neither kept nor queued again.
+   */
+  public boolean put(Event event) {
+    long id = journal.arrived(event);
+    if (id == 0) {
+      return false;
+    }
     lock.lock();
     try {
-      pending.add(event);
+      pending.add(new Queued(id, event));
       changed.signalAll();
     } finally {
       lock.unlock();
     }
+    return true;
+  }
+
+  /** True when an event with this channel id arrived before: a channel need not fetch it again. */
+  public boolean knows(String channelId) {
+    return journal.knows(channelId);
   }
 
   /**
    * Waits up to {@code timeout} for a waking event (any event at all when {@code anyWakes}), then
    * returns all pending events, waking or not; an empty list when the time ran out with none.
    */
-  public List<Event> await(Duration timeout, boolean anyWakes) throws InterruptedException {
+  public List<Queued> await(Duration timeout, boolean anyWakes) throws InterruptedException {
     long left = timeout.toNanos();
     lock.lock();
     try {
@@ -47,8 +68,11 @@ public final class EventQueue {
     }
   }
 
-  /** Puts events back at the front, in order: a step that failed before it began. */
-  public void putFirst(List<Event> events) {
+  /**
+   * Puts events back at the front, in order: a step that failed before it began, events a step
+   * had no room for, or what the last run left waiting.
+   */
+  public void putFirst(List<Queued> events) {
     lock.lock();
     try {
       pending.addAll(0, events);
@@ -58,8 +82,8 @@ public final class EventQueue {
     }
   }
 
-  /** Pending events, taken now without waiting; kept for the next step if the kernel stops. */
-  public List<Event> drain() {
+  /** Pending events, taken now without waiting. */
+  public List<Queued> drain() {
     lock.lock();
     try {
       var events = List.copyOf(pending);
@@ -71,8 +95,8 @@ public final class EventQueue {
   }
 
   private boolean ready(boolean anyWakes) {
-    for (Event e : pending) {
-      if (anyWakes || e.wakes()) {
+    for (Queued q : pending) {
+      if (anyWakes || q.event().wakes()) {
         return true;
       }
     }

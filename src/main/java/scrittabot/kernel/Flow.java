@@ -4,16 +4,22 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import scrittabot.Json;
 
 /**
  * What the agent's tools decided about its own flow during a step (sleep, shutdown, whether it
  * acted), and which rooms wait for an answer. The tools write it while code runs; the kernel
  * reads it between steps. Both happen on the kernel thread, except {@link #shutdown} at a signal.
+ * The sleep is saved (as JSON) on every change, so that a restart does not wake the agent.
  */
 public final class Flow implements Control {
   private final Channel channel;
+  private final Journal journal;
+  private List<Long> shown = List.of();
   private boolean sleeping;
   private Instant sleepUntil;
   private volatile String shutdownReason;
@@ -22,14 +28,34 @@ public final class Flow implements Control {
   private final Map<String, Long> unansweredSince = new HashMap<>();
   private final Set<String> nudged = new HashSet<>();
 
-  public Flow(Channel channel) {
+  public Flow(Channel channel, Journal journal) {
     this.channel = channel;
+    this.journal = journal;
+  }
+
+  /** Takes up the sleep an earlier run saved: an agent asleep stays asleep across a restart. */
+  public void restore(String json) {
+    if (json == null) {
+      return;
+    }
+    var saved = Json.parseObject(json);
+    sleeping = Boolean.TRUE.equals(saved.get("sleeping"));
+    sleepUntil = sleeping && saved.get("until") instanceof String until ? Instant.parse(until)
+        : null;
   }
 
   @Override
   public void sleep(Duration atMost) {
     sleeping = true;
     sleepUntil = atMost == null ? null : Instant.now().plus(atMost);
+    saveSleep();
+  }
+
+  private void saveSleep() {
+    var json = new LinkedHashMap<String, Object>();
+    json.put("sleeping", sleeping);
+    json.put("until", sleepUntil == null ? null : sleepUntil.toString());
+    journal.save("sleep", Json.write(json));
   }
 
   @Override
@@ -46,6 +72,10 @@ public final class Flow implements Control {
   public void answered(String room) {
     unansweredSince.remove(room);
     nudged.remove(room);
+    if (!shown.isEmpty()) {
+      journal.answered(shown);
+      shown = List.of(); // once a step is enough
+    }
   }
 
   @Override
@@ -74,9 +104,10 @@ public final class Flow implements Control {
     return rooms;
   }
 
-  /** Starts a step: forgets whether the agent acted. */
-  void beginStep() {
+  /** Starts a step that shows these events: forgets whether the agent acted. */
+  void beginStep(List<Long> shownEvents) {
     acted = false;
+    shown = shownEvents;
   }
 
   boolean acted() {
@@ -95,6 +126,7 @@ public final class Flow implements Control {
   void wake() {
     sleeping = false;
     sleepUntil = null;
+    saveSleep();
   }
 
   String shutdownReason() {

@@ -5,10 +5,13 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import scrittabot.Json;
 import scrittabot.context.Prompt;
+import scrittabot.context.Step;
 import scrittabot.context.TokenEstimate;
 import scrittabot.llm.ChatMessage;
 import scrittabot.llm.Completion;
@@ -20,7 +23,8 @@ import scrittabot.sandbox.Sandbox;
 /**
  * The scheduler: waits for events or the wake-up time, takes every pending event into one step,
  * builds the prompt, streams the LLM, runs each code block as its fence closes, and queues the
- * code's output as the next events.
+ * code's output as the next events. Each finished step goes into the {@link Journal}, which
+ * already holds every event since it arrived.
  *
  * <p>Load control: a step in which nothing happened from outside and the agent did nothing with
  * an effect makes the kernel wait longer before the next one (1 s, 2 s, 4 s ... up to 10 min)
@@ -37,6 +41,7 @@ public final class Kernel {
   private static final long HOUR_NANOS = Duration.ofHours(1).toNanos();
 
   private final EventQueue queue;
+  private final Journal journal;
   private final LlmClient llm;
   private final Sandbox sandbox;
   private final Prompt prompt;
@@ -52,9 +57,11 @@ public final class Kernel {
   private int failures;
   private int sameFailures;
 
-  public Kernel(EventQueue queue, LlmClient llm, Sandbox sandbox, Prompt prompt, AgentState state,
-      Flow flow, TokenEstimate estimate, int maxCallsPerHour) {
+  public Kernel(EventQueue queue, Journal journal, LlmClient llm, Sandbox sandbox, Prompt prompt,
+      AgentState state, Flow flow, TokenEstimate estimate, int maxCallsPerHour) {
     this.queue = queue;
+    this.journal = journal;
+    this.steps = journal.lastStep();
     this.llm = llm;
     this.sandbox = sandbox;
     this.prompt = prompt;
@@ -70,7 +77,7 @@ public final class Kernel {
     running = flow.shutdownReason() == null; // a stop may come before the loop starts
     try {
       while (running) {
-        List<Event> events = nextEvents();
+        List<Queued> events = nextEvents();
         if (events != null && running) {
           awaitCallBudget();
           stepSafely(events);
@@ -100,32 +107,32 @@ public final class Kernel {
   }
 
   /** Waits as the agent's state says; returns the events for a step, or null to wait again. */
-  private List<Event> nextEvents() throws InterruptedException {
+  private List<Queued> nextEvents() throws InterruptedException {
     if (flow.sleeping()) {
       Instant until = flow.sleepUntil();
       Duration wait = until == null ? SLEEP_CHECK : Duration.between(Instant.now(), until);
       wait = wait.compareTo(SLEEP_CHECK) > 0 ? SLEEP_CHECK : wait;
-      List<Event> events = queue.await(positive(wait), false);
+      List<Queued> events = queue.await(positive(wait), false);
       if (!events.isEmpty()) {
         flow.wake();
         return events;
       }
       if (until != null && !Instant.now().isBefore(until)) {
         flow.wake();
-        var woken = new ArrayList<>(queue.drain());
-        woken.add(new Event.WakeUp(Instant.now()));
-        return woken;
+        queue.put(new Event.WakeUp(Instant.now()));
+        return queue.drain();
       }
       return null;
     }
     Duration idleWait = idleWait();
-    List<Event> events = queue.await(idleWait, idleWait.isZero());
+    List<Queued> events = queue.await(idleWait, idleWait.isZero());
     if (events.isEmpty()) {
       events = queue.drain();
     }
     if (events.isEmpty()) {
-      return List.of(new Event.SystemNotice(Instant.now(), "Nothing new has happened. Go on with"
+      queue.put(new Event.SystemNotice(Instant.now(), "Nothing new has happened. Go on with"
           + " your goals, or call sleep() to rest until something happens.", false));
+      return queue.drain();
     }
     return events;
   }
@@ -135,15 +142,17 @@ public final class Kernel {
    * The step's events are dropped, since they may be what triggers the bug, and the next step
    * waits a growing pause so that a repeating failure does not spin.
    */
-  private void stepSafely(List<Event> events) throws InterruptedException {
+  private void stepSafely(List<Queued> batch) throws InterruptedException {
     Channel channel = flow.channel();
+    List<Event> events = Queued.events(batch);
     channel.stepStarted(events);
     boolean handled = false; // also when interrupted: the events were not dealt with
     boolean crashed = false;
     try {
-      handled = step(events);
+      handled = step(batch);
     } catch (RuntimeException e) {
       log.error("step {} failed; its {} events are dropped", steps, events.size(), e);
+      journal.dropped(Queued.ids(batch));
       handled = true;
       crashed = true;
     } finally {
@@ -162,9 +171,12 @@ public final class Kernel {
    * One step: events in, LLM reply out, code run, outputs queued. Returns false when the events
    * went back to the queue for another try.
    */
-  boolean step(List<Event> events) throws InterruptedException {
+  boolean step(List<Queued> batch) throws InterruptedException {
     steps++;
-    flow.beginStep();
+    int arrived = batch.size();
+    batch = fitting(batch);
+    flow.beginStep(Queued.ids(batch));
+    List<Event> events = Queued.events(batch);
     boolean fromOutside = false;
     var images = new ArrayList<ChatMessage.Image>();
     for (Event e : events) {
@@ -178,19 +190,28 @@ public final class Kernel {
         }
       }
     }
-    String eventText = events.stream().map(Event::render).collect(Collectors.joining("\n"));
-    String stateText = "<system time=\"" + Event.TIME.format(Instant.now()) + "\">\n"
+    String shown = events.stream().map(Event::render).collect(Collectors.joining("\n"));
+    if (arrived > batch.size()) {
+      shown += "\n" + notice((arrived - batch.size()) + " more events arrived than one step can "
+          + "show; they follow in the next steps.").render();
+    }
+    shown = prompt.fit(shown);
+    Instant started = Instant.now();
+    String stateText = "<system time=\"" + Event.TIME.format(started) + "\">\n"
         + state.render() + "</system>";
-    List<ChatMessage> messages = prompt.build(stateText, eventText, images);
+    List<ChatMessage> messages = prompt.build(stateText, shown, images);
     var blocks = new CodeBlocks();
     var outputs = new ArrayList<Event>();
     String reply;
+    Completion.Usage usage = null;
+    long llmStart = System.nanoTime();
     try {
       Completion completion = llm.chat(messages, prompt.replyTokens(), delta -> blocks.feed(delta)
           .forEach(code -> runCode(code, outputs)));
       boolean cut = completion.stoppedAt() != null || "length".equals(completion.finishReason());
       finishBlocks(blocks, cut, outputs);
       reply = completion.text();
+      usage = completion.usage();
       learnFrom(messages, completion);
       if (completion.stoppedAt() != null) {
         outputs.add(notice("Your reply was stopped where you began to write a "
@@ -199,11 +220,11 @@ public final class Kernel {
       failures = 0;
     } catch (LlmException e) {
       if (!running) {
-        queue.putFirst(events);
+        queue.putFirst(batch);
         return false;
       }
       if (e.partialText().isEmpty()) {
-        return failed(events, e);
+        return failed(batch, e);
       }
       reply = e.partialText();
       finishBlocks(blocks, true, outputs);
@@ -212,9 +233,33 @@ public final class Kernel {
     }
     sameFailures = 0;
     log.debug("agent replied:\n{}", reply);
-    prompt.record(eventText, reply);
+    record(new Step(steps, shown, reply), batch, started, usage, System.nanoTime() - llmStart);
     afterStep(blocks.found(), fromOutside, outputs);
     return true;
+  }
+
+  /**
+   * The events one step can show, from the oldest; the rest go back to the queue and follow in
+   * the next steps (a burst of a thousand messages is seen in full, a part at a time).
+   */
+  private List<Queued> fitting(List<Queued> batch) {
+    int fit = prompt.fitting(batch.stream().map(q -> q.event().render()).toList());
+    if (fit < batch.size()) {
+      log.info("step {}: {} of {} events fit into one step; the rest follow in the next", steps,
+          fit, batch.size());
+      queue.putFirst(List.copyOf(batch.subList(fit, batch.size())));
+    }
+    return batch.subList(0, fit);
+  }
+
+  /** The step goes into the prompt's dialogue and the journal, with the prompt's window. */
+  private void record(Step step, List<Queued> batch, Instant started, Completion.Usage usage,
+      long llmNanos) {
+    prompt.record(step);
+    String promptState = Json.write(Map.of("window_start", prompt.windowStart(),
+        "tokens_per_char", estimate.tokensPerChar()));
+    journal.stepped(new Journal.StepRecord(step, Queued.ids(batch), started, Instant.now(),
+        usage, llmNanos / 1_000_000, promptState));
   }
 
   private void afterStep(int codeBlocks, boolean fromOutside, List<Event> outputs) {
@@ -265,7 +310,8 @@ public final class Kernel {
    * dropped (logged), the dialogue shrinks in case it was too long, and the agent is told.
    * Returns false when the events went back to the queue.
    */
-  private boolean failed(List<Event> events, LlmException e) throws InterruptedException {
+  private boolean failed(List<Queued> batch, LlmException e) throws InterruptedException {
+    List<Event> events = Queued.events(batch);
     log.error("LLM request failed: {}", e.getMessage());
     int status = e.status();
     boolean busy = status == 0 || status == 408 || status == 429 || status == 503;
@@ -274,16 +320,18 @@ public final class Kernel {
       // A model without vision may answer images with any error, 500 included: try once more
       // without the pictures (the tags stay) rather than fail on them forever.
       log.warn("the LLM server refused a prompt with images; trying again without them");
-      queue.putFirst(events.stream().map(Kernel::withoutImage).toList());
+      queue.putFirst(batch.stream().map(q -> new Queued(q.id(), withoutImage(q.event())))
+          .toList());
       return false;
     }
     boolean serverAway = status == 0 || status == 408 || status == 429 || status >= 500;
     boolean retry = serverAway || ++sameFailures < MAX_SAME_FAILURES;
     if (retry) {
-      queue.putFirst(events);
+      queue.putFirst(batch);
     } else {
       sameFailures = 0;
       events.forEach(ev -> log.warn("dropped after repeated LLM refusals: {}", ev.render()));
+      journal.dropped(Queued.ids(batch));
       prompt.shrinkHard();
       queue.put(notice("The LLM server refused your last steps (" + e.getMessage()
           + "), so " + events.size() + " events were dropped; older dialogue was shortened."));

@@ -24,6 +24,7 @@ import scrittabot.Json;
 import scrittabot.kernel.Channel;
 import scrittabot.kernel.Event;
 import scrittabot.kernel.EventQueue;
+import scrittabot.kernel.Journal;
 
 /**
  * The agent's home: Matrix rooms on a homeserver. {@link #start} checks the token and joins the
@@ -58,14 +59,14 @@ public final class MatrixChannel implements Channel, AutoCloseable {
       });
   private String userId;
   private Thread syncThread;
-  /** Event id to room id of what the agent has seen in its current turn: what a send answers. */
+  /** Event id to room id of what the agent has seen in its current turn, for read receipts. */
   private final Map<String, String> open = Collections.synchronizedMap(new LinkedHashMap<>());
 
-  public MatrixChannel(Config config, EventQueue queue) {
+  public MatrixChannel(Config config, EventQueue queue, Journal journal) {
     this.config = config;
     this.queue = queue;
     this.http = new MatrixHttp(config.homeserver(), config.accessToken());
-    this.state = SyncState.load(config.stateDir().resolve("matrix-sync.json"));
+    this.state = SyncState.load(journal, config.stateDir().resolve("matrix-sync.json"));
     this.outbox = new Outbox(http, state);
     this.rooms = new Rooms(config.allowedUsers());
   }
@@ -133,7 +134,7 @@ public final class MatrixChannel implements Channel, AutoCloseable {
       throw new IOException("the message is " + bytes + " bytes as a Matrix event (Markdown and"
           + " HTML); the limit is about " + MAX_EVENT_BYTES + ": split it");
     }
-    deliver(outbox.send(roomId(room), "m.room.message", content, answered()));
+    deliver(outbox.send(roomId(room), "m.room.message", content));
   }
 
   @Override
@@ -164,7 +165,7 @@ public final class MatrixChannel implements Channel, AutoCloseable {
     }
     deliver(outbox.send(roomId, "m.room.message", Map.of("msgtype",
         wh != null ? "m.image" : "m.file", "body", name, "filename", name, "url", uri,
-        "info", info), answered()));
+        "info", info)));
   }
 
   @Override
@@ -175,7 +176,7 @@ public final class MatrixChannel implements Channel, AutoCloseable {
           + "message you were shown)");
     }
     deliver(outbox.send(roomId, "m.reaction", Map.of("m.relates_to",
-        Map.of("rel_type", "m.annotation", "event_id", eventId, "key", key)), answered()));
+        Map.of("rel_type", "m.annotation", "event_id", eventId, "key", key))));
     return rooms.name(roomId);
   }
 
@@ -198,10 +199,7 @@ public final class MatrixChannel implements Channel, AutoCloseable {
     rooms.values().stream().distinct().forEach(roomId -> typing(roomId, true));
   }
 
-  /**
-   * Typing ends. Once the agent's turn is over, what it has seen counts as done: read receipts
-   * go out and a restart will not bring those events again.
-   */
+  /** Typing ends. Once the agent's turn is over, read receipts go out for what it has seen. */
   @Override
   public void stepEnded(List<Event> events, boolean turnOver) {
     var rooms = events.stream().filter(e -> e instanceof Event.Incoming)
@@ -214,7 +212,6 @@ public final class MatrixChannel implements Channel, AutoCloseable {
     var last = new LinkedHashMap<String, String>();
     synchronized (open) {
       open.forEach((eventId, roomId) -> last.put(roomId, eventId));
-      state.handled(List.copyOf(open.keySet()));
       open.clear();
     }
     last.forEach((roomId, eventId) -> outbox.tryOnce("POST", MatrixHttp.CLIENT + "/rooms/"
@@ -229,12 +226,6 @@ public final class MatrixChannel implements Channel, AutoCloseable {
     }
     outbox.close();
     http.close();
-  }
-
-  private List<String> answered() {
-    synchronized (open) {
-      return List.copyOf(open.keySet());
-    }
   }
 
   private void typing(String roomId, boolean on) {

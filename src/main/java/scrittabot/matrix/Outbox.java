@@ -49,14 +49,12 @@ final class Outbox implements AutoCloseable {
   }
 
   /**
-   * Queues a room event that answers {@code answers} (event ids); the future gives its event id
-   * once the homeserver has it.
+   * Queues a room event; the future gives its event id once the homeserver has it.
    */
-  CompletableFuture<String> send(String roomId, String type, Object content,
-      List<String> answers) {
+  CompletableFuture<String> send(String roomId, String type, Object content) {
     String path = MatrixHttp.CLIENT + "/rooms/" + MatrixHttp.segment(roomId) + "/send/"
         + MatrixHttp.segment(type) + "/" + txnPrefix + txnCounter.incrementAndGet();
-    journal.sending(path, content, answers);
+    journal.sending(path, content);
     return put(new Item("PUT", path, content, true, new CompletableFuture<>()));
   }
 

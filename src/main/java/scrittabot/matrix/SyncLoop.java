@@ -125,7 +125,6 @@ final class SyncLoop implements Runnable {
         rooms.left(String.valueOf(roomId));
       });
     }
-    var queued = new HashSet<String>();
     if (Json.at(sync, "rooms", "join") instanceof Map<?, ?> joined) {
       for (var entry : joined.entrySet()) {
         String roomId = String.valueOf(entry.getKey());
@@ -136,7 +135,7 @@ final class SyncLoop implements Runnable {
         if (Json.at(entry.getValue(), "timeline", "events") instanceof List<?> events) {
           checkEncryption(roomId, events);
           if (!firstStart) {
-            timeline(roomId, events, queued);
+            timeline(roomId, events);
           }
           if (Boolean.TRUE.equals(Json.at(entry.getValue(), "timeline", "limited"))
               && !firstStart) {
@@ -146,11 +145,10 @@ final class SyncLoop implements Runnable {
         }
       }
     }
-    state.queued(nextBatch, queued);
+    state.synced(nextBatch); // after the events: the journal keeps them first
   }
 
-  private void timeline(String roomId, List<?> events, Set<String> queued)
-      throws InterruptedException {
+  private void timeline(String roomId, List<?> events) throws InterruptedException {
     // A room the bot has just joined comes with its recent history: that is not for it to answer.
     int from = 0;
     for (int i = 0; i < events.size(); i++) {
@@ -168,16 +166,14 @@ final class SyncLoop implements Runnable {
       var event = (Map<String, Object>) raw;
       String id = event.get("event_id") instanceof String s ? s : null;
       String sender = event.get("sender") instanceof String s ? s : null;
-      if (userId.equals(sender) || (id != null && state.wasHandled(id))
+      if (userId.equals(sender) || (id != null && (queue.knows(id) || state.handledBefore(id)))
           || sender == null || !rooms.hears(roomId, sender)) {
         continue;
       }
       try {
         Event parsed = parser.parse(event, rooms.name(roomId));
-        if (parsed != null) {
+        if (parsed != null && queue.put(parsed)) {
           recent.accept(Map.entry(id, roomId));
-          queue.put(parsed);
-          queued.add(id);
         }
       } catch (RuntimeException e) {
         log.error("skipping event {} in {}: it could not be read: {}", id, rooms.name(roomId),
@@ -226,7 +222,7 @@ final class SyncLoop implements Runnable {
       log.warn("room {} is encrypted, which the bot does not support; said so in the room",
           rooms.name(roomId));
       outbox.send(roomId, "m.room.message", Map.of("msgtype", "m.notice", "body",
-          ENCRYPTED_NOTICE), List.of());
+          ENCRYPTED_NOTICE));
     }
   }
 }

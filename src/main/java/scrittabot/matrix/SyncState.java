@@ -3,101 +3,109 @@ package scrittabot.matrix;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import scrittabot.Json;
+import scrittabot.kernel.Journal;
 
 /**
- * Where the sync stands, kept on disk so that a restart neither loses nor repeats a message.
+ * Where the sync stands and what the homeserver has not taken yet, kept in the journal (the
+ * database) so that a restart neither loses nor repeats a message.
  *
- * <p>Each sync answer is a batch: its events go into the kernel's queue, and its {@code
- * next_batch} token may be saved only once the kernel has handled all of them (and of the batches
- * before). After a crash the sync starts again at the saved token; events handled since then come
- * again and are recognised by their ids, which are kept too.
+ * <p>Each sync answer's events are kept in the journal as they are queued, and its {@code
+ * next_batch} token is saved after them: the journal writes in order, so the position never
+ * runs ahead of the events it stands for. An event that comes again (a sync repeated after a
+ * crash) is known by its id and dropped.
  *
- * <p>What the agent sends is kept here as well until the homeserver has it, with the events it
- * answers marked handled in the same write: killed between the two, the bot sends it again
- * after a restart under the same transaction id (the homeserver drops the copy) and does not
- * answer those events twice.
+ * <p>What the agent sends is kept here until the homeserver has it: killed meanwhile, the bot
+ * sends it again after a restart under the same transaction id, and the homeserver drops the
+ * copy.
  */
 final class SyncState {
   private static final Logger log = LoggerFactory.getLogger(SyncState.class);
-  private static final int HANDLED_IDS = 1000;
+  static final String KEY = "matrix_sync";
 
-  private record Batch(String nextBatch, Set<String> waiting) {}
-
-  private final Path file;
-  private String savedBatch;
-  private final LinkedHashSet<String> handled = new LinkedHashSet<>();
+  private final Journal journal;
+  private String nextBatch;
   private final Set<String> warnedEncrypted = new HashSet<>();
-  private final ArrayDeque<Batch> batches = new ArrayDeque<>();
   /** Request path (with its transaction id) to body, of sends not yet taken by the homeserver. */
   private final LinkedHashMap<String, Object> unsent = new LinkedHashMap<>();
+  /** Ids an old state file said were handled: the first syncs after the import skip them. */
+  private final Set<String> importedHandled = new HashSet<>();
 
-  private SyncState(Path file) {
-    this.file = file;
+  private SyncState(Journal journal) {
+    this.journal = journal;
   }
 
-  /** Reads the state; a missing file is a first start, a broken one is logged and replaced. */
-  static SyncState load(Path file) {
-    var state = new SyncState(file);
-    if (!Files.exists(file)) {
-      return state;
-    }
-    try {
-      Map<String, Object> json = Json.parseObject(Files.readString(file));
-      state.savedBatch = json.get("next_batch") instanceof String s && !s.isEmpty() ? s : null;
-      if (json.get("handled") instanceof List<?> ids) {
-        ids.forEach(id -> state.handled.add(String.valueOf(id)));
+  /**
+   * Reads the state from the journal. A state file of an older version ({@code oldFile}) is
+   * taken up once, when the journal has none, and renamed so that it is not read again.
+   */
+  static SyncState load(Journal journal, Path oldFile) {
+    var state = new SyncState(journal);
+    String saved = journal.load(KEY);
+    if (saved != null) {
+      state.read(saved);
+    } else if (Files.exists(oldFile)) {
+      try {
+        state.read(Files.readString(oldFile));
+        state.save();
+        Files.move(oldFile, oldFile.resolveSibling(oldFile.getFileName() + ".imported"));
+        log.info("took the Matrix sync state from {} into the database (the file is renamed "
+            + ".imported)", oldFile);
+      } catch (IOException | IllegalArgumentException e) {
+        log.warn("old sync state {} is unreadable ({}); starting as on a first start", oldFile,
+            e.getMessage());
       }
-      if (json.get("warned_encrypted") instanceof List<?> rooms) {
-        rooms.forEach(room -> state.warnedEncrypted.add(String.valueOf(room)));
-      }
-      if (json.get("unsent") instanceof List<?> sends) {
-        for (Object send : sends) {
-          if (Json.at(send, "path") instanceof String path) {
-            state.unsent.put(path, Json.at(send, "body"));
-          }
-        }
-      }
-    } catch (IOException | IllegalArgumentException e) {
-      log.warn("sync state {} is unreadable ({}); starting as on a first start", file,
-          e.getMessage());
     }
     return state;
   }
 
+  private void read(String text) {
+    Map<String, Object> json = Json.parseObject(text);
+    nextBatch = json.get("next_batch") instanceof String s && !s.isEmpty() ? s : null;
+    if (json.get("warned_encrypted") instanceof List<?> rooms) {
+      rooms.forEach(room -> warnedEncrypted.add(String.valueOf(room)));
+    }
+    if (json.get("unsent") instanceof List<?> sends) {
+      for (Object send : sends) {
+        if (Json.at(send, "path") instanceof String path) {
+          unsent.put(path, Json.at(send, "body"));
+        }
+      }
+    }
+    if (json.get("handled") instanceof List<?> ids) { // only in old state files
+      ids.forEach(id -> importedHandled.add(String.valueOf(id)));
+    }
+  }
+
   /** The token to sync from, or null on a first start. */
   synchronized String since() {
-    return batches.isEmpty() ? savedBatch : batches.getLast().nextBatch();
+    return nextBatch;
   }
 
-  synchronized boolean wasHandled(String eventId) {
-    return handled.contains(eventId);
+  /** True for an event an old state file said was handled. */
+  synchronized boolean handledBefore(String eventId) {
+    return importedHandled.contains(eventId);
   }
 
-  /** A sync answer's events are queued: its token counts once they are all handled. */
-  synchronized void queued(String nextBatch, Set<String> eventIds) {
-    var waiting = new HashSet<>(eventIds);
-    waiting.removeIf(handled::contains); // the kernel may be quicker than the rest of the batch
-    batches.addLast(new Batch(nextBatch, waiting));
-    handled(List.of());
+  /** A sync answer's events are in the journal: the sync goes on from {@code next}. */
+  synchronized void synced(String next) {
+    if (!next.equals(nextBatch)) {
+      nextBatch = next;
+      save();
+    }
   }
 
-  /** A send is about to go out, answering {@code eventIds}. */
-  synchronized void sending(String path, Object body, List<String> eventIds) {
+  /** A send is about to go out. */
+  synchronized void sending(String path, Object body) {
     unsent.put(path, body);
-    markHandled(eventIds);
     save();
   }
 
@@ -113,29 +121,6 @@ final class SyncState {
     return new LinkedHashMap<>(unsent);
   }
 
-  /** The kernel is done with these events. */
-  synchronized void handled(List<String> eventIds) {
-    String before = savedBatch;
-    markHandled(eventIds);
-    if (!eventIds.isEmpty() || !Objects.equals(savedBatch, before)) {
-      save();
-    }
-  }
-
-  private void markHandled(List<String> eventIds) {
-    for (String id : eventIds) {
-      handled.remove(id); // re-added at the end: the set is kept in order of handling
-      handled.add(id);
-      batches.forEach(b -> b.waiting().remove(id));
-    }
-    while (handled.size() > HANDLED_IDS) {
-      handled.remove(handled.iterator().next());
-    }
-    while (!batches.isEmpty() && batches.getFirst().waiting().isEmpty()) {
-      savedBatch = batches.removeFirst().nextBatch();
-    }
-  }
-
   /** True the first time a room is found encrypted, ever (the warning is said once). */
   synchronized boolean firstEncryptedWarning(String roomId) {
     boolean first = warnedEncrypted.add(roomId);
@@ -145,20 +130,10 @@ final class SyncState {
     return first;
   }
 
-  /** Written to a temporary file and moved: a crash mid-write leaves the old state. */
   private void save() {
     var sends = new ArrayList<Object>();
     unsent.forEach((path, body) -> sends.add(Map.of("path", path, "body", body)));
-    var json = Map.of("next_batch", savedBatch == null ? "" : savedBatch,
-        "handled", new ArrayList<>(handled), "warned_encrypted", new ArrayList<>(warnedEncrypted),
-        "unsent", sends);
-    try {
-      Files.createDirectories(file.toAbsolutePath().getParent());
-      Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-      Files.writeString(tmp, Json.write(json));
-      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException e) {
-      log.error("cannot save the sync state to {}: {}", file, e.toString());
-    }
+    journal.save(KEY, Json.write(Map.of("next_batch", nextBatch == null ? "" : nextBatch,
+        "warned_encrypted", new ArrayList<>(warnedEncrypted), "unsent", sends)));
   }
 }

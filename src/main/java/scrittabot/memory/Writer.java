@@ -1,0 +1,129 @@
+package scrittabot.memory;
+
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.concurrent.LinkedBlockingDeque;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes to the database in the order they were asked for, on a thread of its own, so the agent
+ * never waits for the disk and never stops talking while the database is away: writes wait in
+ * memory and go in, in order, once it is back. The order is what makes it safe: an event is
+ * stored before the Matrix sync position that says it arrived.
+ *
+ * <p>A write the database refuses for a reason other than being away (a bug, bad data) is logged
+ * with what it was and dropped, so that one bad item never blocks the rest.
+ */
+final class Writer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Writer.class);
+  private static final Duration MAX_PAUSE = Duration.ofSeconds(15);
+  private static final Duration CLOSE_WAIT = Duration.ofSeconds(10);
+
+  private record Write(String what, Database.Work<?> work) {}
+
+  private final Database db;
+  private final Runnable lostLock;
+  private final LinkedBlockingDeque<Write> writes = new LinkedBlockingDeque<>();
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private final Thread thread;
+  private volatile boolean databaseAway;
+
+  /** {@code lostLock} is told when, after an outage, another bot holds the database. */
+  Writer(Database db, Runnable lostLock) {
+    this.db = db;
+    this.lostLock = lostLock;
+    this.thread = Thread.ofPlatform().daemon().name("memory-writer").start(this::run);
+  }
+
+  /** Queues a write; {@code what} names it in the log if it fails. */
+  void submit(String what, Database.Work<?> work) {
+    writes.addLast(new Write(what, work));
+  }
+
+  /** True while the database is away and writes wait for it. */
+  boolean databaseAway() {
+    return databaseAway;
+  }
+
+  /** Writes not yet in the database. */
+  int backlog() {
+    return writes.size() + inFlight.get();
+  }
+
+  /** Waits until every write queued so far is in (or dropped); false when time ran out. */
+  boolean flush(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (backlog() > 0) {
+      if (System.nanoTime() > deadline) {
+        return false;
+      }
+      Thread.sleep(10);
+    }
+    return true;
+  }
+
+  private void run() {
+    Duration pause = Duration.ofMillis(500);
+    try {
+      while (true) {
+        Write write = writes.takeFirst();
+        inFlight.incrementAndGet();
+        try {
+          while (!tryWrite(write)) {
+            Thread.sleep(pause.toMillis());
+            pause = pause.multipliedBy(2).compareTo(MAX_PAUSE) > 0 ? MAX_PAUSE
+                : pause.multipliedBy(2);
+          }
+          pause = Duration.ofMillis(500);
+        } finally {
+          inFlight.decrementAndGet();
+        }
+      }
+    } catch (InterruptedException e) {
+      // closing
+    }
+  }
+
+  /** True when done with this write (written, or dropped as bad); false to try again later. */
+  private boolean tryWrite(Write write) {
+    try {
+      if (databaseAway && !db.relock()) {
+        lostLock.run();
+        return true;
+      }
+      db.transaction(write.work());
+      if (databaseAway) {
+        databaseAway = false;
+        log.info("database back: writing the {} writes that waited", backlog());
+      }
+      return true;
+    } catch (SQLException | RuntimeException e) {
+      if (Database.isDown(e)) {
+        if (!databaseAway) {
+          databaseAway = true;
+          log.warn("database away ({}): the bot goes on, and {} writes wait for it",
+              e.getMessage(), backlog());
+        }
+        return false;
+      }
+      log.error("could not save {}; it is left out: {}", write.what(), e.toString());
+      return true;
+    }
+  }
+
+  /** Gives waiting writes a bounded time to go in, then stops; says what is lost. */
+  @Override
+  public void close() {
+    try {
+      if (!flush(databaseAway ? Duration.ofSeconds(1) : CLOSE_WAIT)) {
+        log.error("stopping with {} writes not saved (the database {}); what they held is lost",
+            backlog(), databaseAway ? "is away" : "was too slow");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    thread.interrupt();
+  }
+}
