@@ -47,13 +47,14 @@ login: install
 # Not quiet: the test runners' summaries are the record of what ran. The jar and its AOT cache
 # are built first; Maven leaves an unchanged jar alone, so the cache stays valid. The Matrix
 # end-to-end tests need a venv with Synapse and matrix-nio (made once, about a minute); its path,
-# the script's last line, reaches the test JVMs through the environment.
+# the script's last line, reaches the test JVMs through the environment. The tests' PostgreSQL
+# is a throwaway cluster (pgvector is installed first if missing), removed when they end.
 test: install
-	venv=$$(scripts/matrix-test-env) && export SCRITTABOT_MATRIX_VENV="$${venv##*$$'\n'}" && mvn -B -ntp verify
+	venv=$$(scripts/matrix-test-env) && export SCRITTABOT_MATRIX_VENV="$${venv##*$$'\n'}" && scripts/test-postgres run mvn -B -ntp verify
 
 bench: install
 	$(MVN) test-compile
-	$(JAVA) -cp "target/test-classes:$(JAR):target/lib/*" scrittabot.bench.Benchmarks
+	scripts/test-postgres run $(JAVA) -cp "target/test-classes:$(JAR):target/lib/*" scrittabot.bench.Benchmarks
 
 clean:
 	$(MVN) clean

@@ -51,7 +51,12 @@ final class SyncState {
     var state = new SyncState(journal);
     String saved = journal.load(KEY);
     if (saved != null) {
-      state.read(saved);
+      try {
+        state.read(saved);
+      } catch (IllegalArgumentException e) {
+        log.warn("the saved Matrix sync state is unreadable ({}); starting as on a first start",
+            e.getMessage());
+      }
     } else if (Files.exists(oldFile)) {
       try {
         state.read(Files.readString(oldFile));

@@ -14,6 +14,8 @@ import scrittabot.kernel.Channel;
 import scrittabot.kernel.Event;
 import scrittabot.kernel.EventQueue;
 import scrittabot.llm.ScriptedLlmServer;
+import scrittabot.memory.Memory;
+import scrittabot.memory.TestDatabase;
 
 /**
  * Kernel step overhead without LLM time: a real Bot (sandbox child included) against the scripted
@@ -55,13 +57,14 @@ final class KernelBench {
     int total = noCodeStart + STEPS + 1; // the last request is answered with sleep()
     var arrivals = new AtomicLongArray(total);
     var sends = new AtomicLongArray(total);
-    var queue = new EventQueue();
-    try (var llm = ScriptedLlmServer.start()) {
+    try (var llm = ScriptedLlmServer.start();
+        var memory = new Memory(TestDatabase.open("kernel_bench"))) {
+      var queue = new EventQueue(memory);
       llm.respond(scripted(queue, arrivals, bareStart + STEPS, total));
       Config config = Config.fromMap(Map.of("openai_url", llm.url(), "model_llm", "scripted",
           "max_llm_calls_per_hour", 1_000_000, "logs_dir", "target/bench/kernel/logs",
           "files_dir", "target/bench/kernel/files"), true);
-      try (var bot = new Bot(config, queue, recording(sends))) {
+      try (var bot = new Bot(config, memory, queue, recording(sends))) {
         if (!bot.sandbox().awaitReady()) {
           throw new IllegalStateException("the sandbox did not start");
         }

@@ -11,6 +11,7 @@ import java.util.regex.Pattern;
 import scrittabot.Json;
 import scrittabot.console.ConsoleProcess;
 import scrittabot.llm.ScriptedLlmServer;
+import scrittabot.memory.TestDatabase;
 import scrittabot.matrix.Human;
 import scrittabot.matrix.Synapse;
 
@@ -50,7 +51,8 @@ final class MatrixBench {
         Files.writeString(botDir.resolve("config.yaml"), Json.write(Map.of(
             "homeserver", synapse.url(), "user_id", bot.userId(),
             "access_token", bot.accessToken(), "room_id", "#bench:" + synapse.serverName(),
-            "openai_url", llm.url(), "model_llm", "scripted")));
+            "openai_url", llm.url(), "model_llm", "scripted",
+            "database_url", TestDatabase.create("matrix_bench"))));
         try (var process = ConsoleProcess.start(botDir, "--config", "config.yaml")) {
           // Messages from before the bot's first sync are history, which it does not answer.
           long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();

@@ -12,6 +12,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import scrittabot.console.ConsoleProcess;
 import scrittabot.llm.ScriptedLlmServer;
+import scrittabot.memory.TestDatabase;
 
 /**
  * Resident memory of the real daemon: the built jar runs with --console against the scripted
@@ -38,7 +39,8 @@ final class MemoryBench {
       Files.writeString(DIR.resolve("config.yaml"), """
           openai_url: %s/v1
           model_llm: scripted
-          """.formatted(llm.url()));
+          database_url: %s
+          """.formatted(llm.url(), TestDatabase.create("memory_bench")));
       try (var bot = ConsoleProcess.start(DIR, "--console", "--config", "config.yaml")) {
         long start = System.nanoTime();
         bot.type("hello bot");

@@ -52,8 +52,10 @@ final class PromptBench {
         return "lobby";
       }
     };
-    var state = new AgentState();
-    var tools = new ToolSet(new CoreTools(channel, state, new Flow(channel), Path.of("files")).all());
+    var journal = new scrittabot.kernel.RamJournal();
+    var state = new AgentState(json -> { });
+    var tools = new ToolSet(new CoreTools(channel, state, new Flow(channel, journal),
+        Path.of("files")).all());
     var estimate = new TokenEstimate();
     var prompt = new Prompt(tools.reference(), contextTokens, estimate);
     prompt.checkFits();
@@ -87,7 +89,8 @@ final class PromptBench {
       long chars = messages.stream().mapToLong(m -> m.text().length()).sum();
       estimate.calibrate(chars, (int) (chars / 4)); // as the scripted server reports usage
       boolean withCode = random.nextInt(10) > 0;
-      prompt.record(turnAsSent ? messages.getLast().text() : eventText, reply(random, withCode));
+      prompt.record(new scrittabot.context.Step(step + 1,
+          turnAsSent ? messages.getLast().text() : eventText, reply(random, withCode)));
       if (random.nextInt(8) == 0) {
         state.changeMood(AgentState.MOODS.get(random.nextInt(AgentState.MOODS.size())), 1);
       }

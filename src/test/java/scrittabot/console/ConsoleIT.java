@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import scrittabot.memory.TestDatabase;
 import scrittabot.llm.ScriptedLlmServer;
 
 /** The built jar, started as a user would start it, chatting through its terminal. */
@@ -29,7 +30,8 @@ class ConsoleIT {
           openai_key: sk-test-secret-key-123
           model_llm: scripted
           log_level: debug
-          """.formatted(llm.url()));
+          database_url: %s
+          """.formatted(llm.url(), TestDatabase.create("console_it")));
       try (var bot = ConsoleProcess.start(dir, "--console", "--config", "config.yaml")) {
         bot.type("hello bot");
         assertEquals("Hello, human!", bot.nextLine(Duration.ofSeconds(120)));
@@ -51,7 +53,8 @@ class ConsoleIT {
           openai_url: %s
           model_llm: scripted
           sandbox_jit: true
-          """.formatted(llm.url()));
+          database_url: %s
+          """.formatted(llm.url(), TestDatabase.create("console_it")));
       try (var bot = ConsoleProcess.start(dir, "--console", "--config", "config.yaml")) {
         bot.type("add it up");
         assertEquals("999000", bot.nextLine(Duration.ofSeconds(150)));

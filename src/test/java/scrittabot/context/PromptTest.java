@@ -13,7 +13,7 @@ class PromptTest {
   @Test
   void orderIsSystemThenDialogueThenStateAndEvents() {
     var prompt = new Prompt("send_message(message)", 8000, new TokenEstimate());
-    prompt.record("<message>hi</message>", "```python\nsend_message('hello')\n```");
+    prompt.record(new Step(1, "<message>hi</message>", "```python\nsend_message('hello')\n```"));
     List<ChatMessage> messages = prompt.build("STATE", "EVENTS");
     assertEquals(4, messages.size());
     assertEquals(ChatMessage.Role.SYSTEM, messages.get(0).role());
@@ -27,7 +27,8 @@ class PromptTest {
   void dialogueShrinksByALargeBlockOfOldestTurnsAndKeepsAlternation() {
     var prompt = new Prompt("t()", 6000, new TokenEstimate());
     for (int i = 0; i < 200; i++) {
-      prompt.record("event " + i + " " + "x".repeat(200), "reply " + i + " " + "y".repeat(200));
+      prompt.record(new Step(i + 1, "event " + i + " " + "x".repeat(200),
+          "reply " + i + " " + "y".repeat(200)));
     }
     List<ChatMessage> messages = prompt.build("S", "E");
     int dropped = prompt.droppedTurns();
@@ -35,7 +36,7 @@ class PromptTest {
     assertEquals(0, dropped % 2);
     assertEquals(ChatMessage.Role.USER, messages.get(1).role());
     // The next steps reuse the shrunk dialogue: no further drop until it fills up again.
-    prompt.record("E", "R");
+    prompt.record(new Step(201, "E", "R"));
     prompt.build("S", "E2");
     assertEquals(dropped, prompt.droppedTurns());
     long chars = messages.stream().mapToLong(m -> m.text().length()).sum();
@@ -46,7 +47,7 @@ class PromptTest {
   void hugeEventsAreCutInTheMiddle() {
     var prompt = new Prompt("t()", 4000, new TokenEstimate());
     String huge = "START" + "z".repeat(100_000) + "END";
-    String last = prompt.build("S", huge).getLast().text();
+    String last = prompt.build("S", prompt.fit(huge)).getLast().text();
     assertTrue(last.startsWith("S\nSTART") && last.endsWith("END"));
     assertTrue(last.contains("characters cut to fit the context"));
     assertTrue(last.length() < 10_000);
@@ -56,14 +57,45 @@ class PromptTest {
   void aHugeEventIsRecordedAsTheAgentSawItAndDoesNotWipeTheDialogue() {
     var prompt = new Prompt("t()", 8000, new TokenEstimate());
     for (int i = 0; i < 6; i++) {
-      prompt.record("event " + i, "reply " + i);
+      prompt.record(new Step(i + 1, "event " + i, "reply " + i));
     }
-    String huge = "z".repeat(20_000);
+    String huge = prompt.fit("z".repeat(20_000));
     String seen = prompt.build("S", huge).getLast().text();
-    prompt.record(huge, "ok");
+    prompt.record(new Step(7, huge, "ok"));
     List<ChatMessage> next = prompt.build("S", "E");
     assertEquals(0, prompt.droppedTurns(), "nothing had to go");
     assertEquals(seen, "S\n" + next.get(next.size() - 3).text());
+  }
+
+  @Test
+  void aBurstIsShownAsFarAsItFitsAndTheRestWaits() {
+    var prompt = new Prompt("t()", 4000, new TokenEstimate());
+    var burst = java.util.stream.IntStream.range(0, 1000)
+        .mapToObj(i -> "<message>message number " + i + "</message>").toList();
+    int fit = prompt.fitting(burst);
+    assertTrue(fit > 10 && fit < 1000, "a part fits: " + fit);
+    assertEquals(fit, prompt.fit(String.join("\n", burst.subList(0, fit))).split("\n").length,
+        "what fits is not cut");
+    assertEquals(1, prompt.fitting(List.of("z".repeat(100_000), "next")),
+        "one huge event still makes a step (cut in the middle)");
+  }
+
+  @Test
+  void theWindowStartMovesWithAShrinkAndComesBackWithARestore() {
+    var prompt = new Prompt("t()", 6000, new TokenEstimate());
+    for (int i = 1; i <= 200; i++) {
+      prompt.record(new Step(i, "event " + i + " " + "x".repeat(200), "reply " + i));
+    }
+    prompt.build("S", "E");
+    long start = prompt.windowStart();
+    assertTrue(start > 1, "the oldest steps left the window");
+    var again = new Prompt("t()", 6000, new TokenEstimate());
+    var kept = new java.util.ArrayList<Step>();
+    for (long i = start; i <= 200; i++) {
+      kept.add(new Step(i, "event " + i + " " + "x".repeat(200), "reply " + i));
+    }
+    again.restore(start, kept);
+    assertEquals(prompt.build("S", "E2"), again.build("S", "E2"), "the same prompt after a restart");
   }
 
   @Test

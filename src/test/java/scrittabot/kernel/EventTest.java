@@ -31,21 +31,21 @@ class EventTest {
 
   @Test
   void queueWaitsForAWakingEventAndTakesTheWholeBurst() throws Exception {
-    var queue = new EventQueue();
+    var queue = new EventQueue(new RamJournal());
     queue.put(new Event.CodeOutput(T, "quiet", null));
     assertEquals(List.of(), queue.await(Duration.ofMillis(50), false), "quiet events wait");
     for (int i = 0; i < 5; i++) {
       queue.put(new Event.UserMessage(T, "u", "r", "m" + i));
     }
-    List<Event> events = queue.await(Duration.ofSeconds(5), false);
+    List<Queued> events = queue.await(Duration.ofSeconds(5), false);
     assertEquals(6, events.size(), "one await takes everything pending");
-    assertTrue(events.get(0) instanceof Event.CodeOutput);
+    assertTrue(events.get(0).event() instanceof Event.CodeOutput);
     assertEquals(List.of(), queue.drain());
   }
 
   @Test
   void aWaitingKernelWakesWhenAMessageArrives() throws Exception {
-    var queue = new EventQueue();
+    var queue = new EventQueue(new RamJournal());
     Thread.ofPlatform().start(() -> {
       try {
         Thread.sleep(200);
@@ -55,7 +55,7 @@ class EventTest {
       queue.put(new Event.UserMessage(T, "u", "r", "late"));
     });
     long start = System.nanoTime();
-    List<Event> events = queue.await(Duration.ofSeconds(10), false);
+    List<Queued> events = queue.await(Duration.ofSeconds(10), false);
     assertEquals(1, events.size());
     assertTrue(System.nanoTime() - start < 5_000_000_000L, "woken by the event, not the timeout");
   }

@@ -18,6 +18,8 @@ import scrittabot.Bot;
 import scrittabot.Config;
 import scrittabot.llm.ScriptedLlmServer;
 import scrittabot.llm.ScriptedLlmServer.Request;
+import scrittabot.memory.Memory;
+import scrittabot.memory.TestDatabase;
 
 /** The kernel with a real sandbox child and the scripted LLM server. */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -25,7 +27,8 @@ class KernelIT {
   private static final String SLEEP = "```python\nsleep()\n```";
 
   private ScriptedLlmServer llm;
-  private final EventQueue queue = new EventQueue();
+  private Memory memory;
+  private EventQueue queue;
   private Bot bot;
   private Thread loop;
   private volatile String stopReason;
@@ -33,8 +36,10 @@ class KernelIT {
   private final RecordingChannel channel = new RecordingChannel();
 
   @BeforeEach
-  void setUp() {
+  void setUp() throws Exception {
     llm = ScriptedLlmServer.start();
+    memory = new Memory(TestDatabase.open("kernel_it"));
+    queue = new EventQueue(memory);
   }
 
   @AfterEach
@@ -46,6 +51,7 @@ class KernelIT {
       }
       bot.close();
     }
+    memory.close();
     llm.close();
   }
 
@@ -64,7 +70,7 @@ class KernelIT {
         "files_dir", "target/kernel-it/files"));
     raw.putAll(config);
     Config parsed = Config.fromMap(raw, true);
-    bot = new Bot(parsed, queue, channel,
+    bot = new Bot(parsed, memory, queue, channel,
         new scrittabot.llm.LlmClient(parsed, llmTries, Duration.ofMillis(100)));
     assertTrue(bot.sandbox().awaitReady(), "sandbox starts");
     loop = Thread.ofPlatform().name("kernel-under-test").start(() -> stopReason = bot.run());

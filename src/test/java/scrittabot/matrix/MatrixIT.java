@@ -32,6 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
 import scrittabot.Json;
 import scrittabot.console.ConsoleProcess;
 import scrittabot.llm.ScriptedLlmServer;
+import scrittabot.memory.TestDatabase;
 
 /**
  * The bot as users run it (the jar, in a folder of its own) against a real Synapse, with a
@@ -52,6 +53,7 @@ class MatrixIT {
   private static Human aliceClient;
 
   private ScriptedLlmServer llm;
+  private String database;
   private Synapse.Account bot;
   private String alias;
   private String room;
@@ -83,6 +85,7 @@ class MatrixIT {
     alias = "lobby" + n;
     room = aliceClient.createRoom("Lobby " + n, alias, List.of(bot.userId()));
     llm = ScriptedLlmServer.start().respond(MatrixIT::agent);
+    database = TestDatabase.create("matrix_it");
   }
 
   @AfterEach
@@ -151,6 +154,7 @@ class MatrixIT {
     config.put("room_id", "#" + alias + ":" + synapse.serverName());
     config.put("openai_url", llm.url());
     config.put("model_llm", "scripted");
+    config.put("database_url", database);
     config.put("sandbox_time_limit", 60);
     config.putAll(extra);
     Files.writeString(dir.resolve("config.yaml"), Json.write(config)); // JSON is YAML

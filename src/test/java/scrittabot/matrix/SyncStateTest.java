@@ -9,146 +9,92 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import scrittabot.kernel.RamJournal;
 
 class SyncStateTest {
   @TempDir
   Path dir;
-  Path file;
+  Path oldFile;
+  RamJournal journal = new RamJournal();
 
   @BeforeEach
   void setUp() {
-    file = dir.resolve("state/matrix-sync.json");
+    oldFile = dir.resolve("state/matrix-sync.json");
   }
 
   @Test
   void aFirstStartSyncsFromNowhere() {
-    SyncState state = SyncState.load(file);
+    SyncState state = SyncState.load(journal, oldFile);
     assertNull(state.since());
-    assertFalse(state.wasHandled("$e"));
-    assertFalse(Files.exists(file), "nothing is written before there is something to keep");
+    assertNull(journal.load(SyncState.KEY), "nothing is written before there is something to keep");
   }
 
   @Test
-  void aSendIsKeptUntilSentAndMarksWhatItAnswersAsHandledInTheSameWrite() {
-    SyncState state = SyncState.load(file);
-    state.queued("b1", Set.of("$q"));
-    state.sending("/rooms/r/send/m.room.message/t1", java.util.Map.of("body", "answer"),
-        List.of("$q"));
-    SyncState afterCrash = SyncState.load(file);
-    assertEquals("b1", afterCrash.since(), "the question counts as answered");
-    assertTrue(afterCrash.wasHandled("$q"));
-    assertEquals(java.util.Map.of("/rooms/r/send/m.room.message/t1",
-        java.util.Map.of("body", "answer")), afterCrash.unsent(), "the answer goes out again");
+  void aSendIsKeptUntilTheHomeserverHasIt() {
+    SyncState state = SyncState.load(journal, oldFile);
+    state.synced("b1");
+    state.sending("/rooms/r/send/m.room.message/t1", Map.of("body", "answer"));
+    SyncState afterCrash = SyncState.load(journal, oldFile);
+    assertEquals("b1", afterCrash.since());
+    assertEquals(Map.of("/rooms/r/send/m.room.message/t1", Map.of("body", "answer")),
+        afterCrash.unsent(), "the answer goes out again");
     afterCrash.sent("/rooms/r/send/m.room.message/t1");
-    assertTrue(SyncState.load(file).unsent().isEmpty());
+    assertTrue(SyncState.load(journal, oldFile).unsent().isEmpty());
   }
 
   @Test
-  void aBatchWithoutEventsIsSavedAtOnce() {
-    SyncState state = SyncState.load(file);
-    state.queued("b1", Set.of());
-    assertEquals("b1", state.since());
-    assertEquals("b1", saved());
+  void theSyncPositionIsSavedAsSoonAsABatchIsQueued() {
+    SyncState state = SyncState.load(journal, oldFile);
+    state.synced("b1");
+    state.synced("b2");
+    assertEquals("b2", SyncState.load(journal, oldFile).since());
   }
 
   @Test
-  void aBatchWithEventsIsSavedOnlyOnceTheyAreHandled() {
-    SyncState state = SyncState.load(file);
-    state.queued("b1", Set.of());
-    state.queued("b2", Set.of("$a", "$b"));
-    assertEquals("b2", state.since(), "the next sync goes on from the newest batch");
-    assertEquals("b1", saved());
-    state.handled(List.of("$a"));
-    assertEquals("b1", saved(), "$b is not handled yet");
-    state.handled(List.of("$b"));
-    assertEquals("b2", saved());
+  void anOldStateFileIsImportedOnceWithItsHandledEvents() throws IOException {
+    Files.createDirectories(oldFile.getParent());
+    Files.writeString(oldFile, """
+        {"next_batch": "b7", "handled": ["$a", "$b"], "warned_encrypted": ["!secret:s"],
+         "unsent": [{"path": "/send/t1", "body": {"body": "hi"}}]}""");
+    SyncState state = SyncState.load(journal, oldFile);
+    assertEquals("b7", state.since());
+    assertTrue(state.handledBefore("$a"), "handled in the old run: not answered again");
+    assertFalse(state.handledBefore("$c"));
+    assertFalse(state.firstEncryptedWarning("!secret:s"));
+    assertEquals(Map.of("/send/t1", Map.of("body", "hi")), state.unsent());
+    assertFalse(Files.exists(oldFile), "renamed, so it is not read again");
+    assertTrue(Files.exists(oldFile.resolveSibling("matrix-sync.json.imported")));
+    assertEquals("b7", SyncState.load(journal, oldFile).since(), "now kept in the journal");
   }
 
   @Test
-  void batchesHandledOutOfOrderAreSavedWhenTheOldestIsDone() {
-    SyncState state = SyncState.load(file);
-    state.queued("b1", Set.of("$a"));
-    state.queued("b2", Set.of("$b"));
-    state.queued("b3", Set.of());
-    state.handled(List.of("$b"));
-    assertNull(saved(), "b1 still waits for $a");
-    state.handled(List.of("$a"));
-    assertEquals("b3", saved(), "all three batches are done");
-  }
-
-  /**
-   * The sync loop puts events into the kernel's queue before it calls queued(); the kernel may
-   * handle one meanwhile (a later file in the same answer can take minutes to download).
-   */
-  @Test
-  void anEventHandledBeforeItsBatchIsQueuedDoesNotHoldTheTokenBack() {
-    SyncState state = SyncState.load(file);
-    state.handled(List.of("$fast"));
-    state.queued("b1", Set.of("$fast"));
-    state.queued("b2", Set.of());
-    assertEquals("b2", saved());
-  }
-
-  @Test
-  void aReloadKnowsTheTokenAndTheHandledEvents() {
-    SyncState state = SyncState.load(file);
-    state.queued("b1", Set.of("$a", "$b"));
-    state.handled(List.of("$a", "$b"));
-    SyncState again = SyncState.load(file);
-    assertEquals("b1", again.since());
-    assertTrue(again.wasHandled("$a"));
-    assertTrue(again.wasHandled("$b"));
-    assertFalse(again.wasHandled("$c"));
-  }
-
-  @Test
-  void onlyTheLatestThousandHandledIdsAreKept() {
-    SyncState state = SyncState.load(file);
-    var ids = new java.util.ArrayList<String>();
-    for (int i = 0; i <= 1000; i++) {
-      ids.add("$" + i);
+  void aCorruptStateIsAFirstStart() throws IOException {
+    Files.createDirectories(oldFile.getParent());
+    for (String broken : List.of("{\"next_batch\": \"b1\", ", "", "[1, 2]", "null")) {
+      Files.writeString(oldFile, broken);
+      assertNull(SyncState.load(new RamJournal(), oldFile).since(), broken);
+      journal.save(SyncState.KEY, broken);
+      assertNull(SyncState.load(journal, oldFile).since(), broken);
     }
-    state.queued("b1", Set.copyOf(ids));
-    state.handled(ids);
-    SyncState again = SyncState.load(file);
-    assertFalse(again.wasHandled("$0"));
-    assertTrue(again.wasHandled("$1"));
-    assertTrue(again.wasHandled("$1000"));
-  }
-
-  @Test
-  void aCorruptFileIsAFirstStart() throws IOException {
-    Files.createDirectories(file.getParent());
-    for (String broken : List.of("{\"next_batch\": \"b1\", ", "", "[1, 2]", "null",
-        "{\"next_batch\": 7, \"handled\": \"$a\"}")) {
-      Files.writeString(file, broken);
-      SyncState state = SyncState.load(file);
-      assertNull(state.since(), broken);
-      assertFalse(state.wasHandled("$a"), broken);
-    }
-    Files.write(file, new byte[] {(byte) 0xFF, (byte) 0xFE, 0, 1});
-    SyncState state = SyncState.load(file);
+    journal.save(SyncState.KEY, "{\"next_batch\": 7}");
+    SyncState state = SyncState.load(journal, oldFile);
     assertNull(state.since());
-    state.queued("b9", Set.of());
-    assertEquals("b9", saved(), "the broken file is replaced");
+    state.synced("b9");
+    assertEquals("b9", SyncState.load(journal, oldFile).since(), "the broken state is replaced");
   }
 
   @Test
   void theEncryptionWarningIsSaidOnceEvenAcrossRestarts() {
-    SyncState state = SyncState.load(file);
+    SyncState state = SyncState.load(journal, oldFile);
     assertTrue(state.firstEncryptedWarning("!secret:s"));
     assertFalse(state.firstEncryptedWarning("!secret:s"));
-    SyncState again = SyncState.load(file);
+    SyncState again = SyncState.load(journal, oldFile);
     assertFalse(again.firstEncryptedWarning("!secret:s"));
     assertTrue(again.firstEncryptedWarning("!other:s"));
     assertNull(again.since(), "the warning alone does not invent a token");
-  }
-
-  private String saved() {
-    return SyncState.load(file).since();
   }
 }

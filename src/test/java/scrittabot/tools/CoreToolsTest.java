@@ -14,9 +14,9 @@ import scrittabot.kernel.Flow;
 
 class CoreToolsTest {
   private final RecordingChannel channel = new RecordingChannel();
-  private final AgentState state = new AgentState();
-  private final ToolSet tools =
-      new ToolSet(new CoreTools(channel, state, new Flow(channel), Path.of("files")).all());
+  private final AgentState state = new AgentState(json -> { });
+  private final ToolSet tools = new ToolSet(new CoreTools(channel, state,
+      new Flow(channel, new scrittabot.kernel.RamJournal()), Path.of("files")).all());
 
   private Map<String, Object> call(String tool, String args) {
     return Json.parseObject(tools.call(tool, args));
