@@ -16,8 +16,8 @@ import scrittabot.tools.ToolSet;
 
 /**
  * Wires the parts of one bot together; a newcomer reads here what talks to what. What the last
- * run left in the journal (mood and goals, sleep, the prompt's dialogue, events that waited) is
- * taken up here, so the bot goes on where it stopped.
+ * run left in the journal (mood and goals, sleep, the prompt's dialogue) is taken up here, and
+ * the queue takes up the events that waited, so the bot goes on where it stopped.
  */
 public final class Bot implements AutoCloseable {
   private final LlmClient llm;
@@ -42,7 +42,6 @@ public final class Bot implements AutoCloseable {
     this.prompt = new Prompt(tools.reference(), config.contextLlm(), estimate);
     prompt.checkFits();
     restorePrompt(journal, estimate);
-    queue.putFirst(journal.waiting());
     this.kernel = new Kernel(queue, journal, llm, sandbox, prompt, state, flow, estimate,
         config.maxLlmCallsPerHour());
   }

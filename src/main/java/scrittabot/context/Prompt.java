@@ -21,6 +21,8 @@ public final class Prompt {
   /** When the dialogue must shrink, it shrinks to this share of what is left for it. */
   private static final double SHRINK_TO = 0.5;
   private static final int REPLY_TOKENS_MAX = 2048;
+  /** Room kept beside the events that fit for the notice that more follow. */
+  private static final int NOTICE_CHARS = 300;
 
   private final String system;
   private final int contextTokens;
@@ -83,7 +85,7 @@ public final class Prompt {
    * most half of what the fixed part leaves. At least one; the rest wait for the next step.
    */
   public int fitting(List<String> rendered) {
-    long budget = eventChars();
+    long budget = eventChars() - NOTICE_CHARS;
     long used = 0;
     for (int i = 0; i < rendered.size(); i++) {
       used += rendered.get(i).length() + 1;

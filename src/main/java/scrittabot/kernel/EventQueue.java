@@ -18,8 +18,10 @@ public final class EventQueue {
   private final Condition changed = lock.newCondition();
   private final List<Queued> pending = new ArrayList<>();
 
+  /** A queue that starts with the events the last run left waiting in the journal. */
   public EventQueue(Journal journal) {
     this.journal = journal;
+    pending.addAll(journal.waiting());
   }
 
   /**
@@ -69,8 +71,8 @@ public final class EventQueue {
   }
 
   /**
-   * Puts events back at the front, in order: a step that failed before it began, events a step
-   * had no room for, or what the last run left waiting.
+   * Puts events back at the front, in order: a step that failed before it began, or events a
+   * step had no room for.
    */
   public void putFirst(List<Queued> events) {
     lock.lock();

@@ -2,6 +2,8 @@ package scrittabot.memory;
 
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -18,7 +20,8 @@ import org.slf4j.LoggerFactory;
  */
 final class Writer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Writer.class);
-  private static final Duration MAX_PAUSE = Duration.ofSeconds(15);
+  private static final Duration MAX_PAUSE = Duration.ofSeconds(5);
+  private static final Duration CLOSING_PAUSE = Duration.ofMillis(200);
   private static final Duration CLOSE_WAIT = Duration.ofSeconds(10);
 
   private record Write(String what, Database.Work<?> work) {}
@@ -28,6 +31,8 @@ final class Writer implements AutoCloseable {
   private final LinkedBlockingDeque<Write> writes = new LinkedBlockingDeque<>();
   private final AtomicInteger inFlight = new AtomicInteger();
   private final Thread thread;
+  /** Counted down at close: the writer stops pausing long and tries the last writes at once. */
+  private final CountDownLatch closing = new CountDownLatch(1);
   private volatile boolean databaseAway;
 
   /** {@code lostLock} is told when, after an outage, another bot holds the database. */
@@ -72,7 +77,9 @@ final class Writer implements AutoCloseable {
         inFlight.incrementAndGet();
         try {
           while (!tryWrite(write)) {
-            Thread.sleep(pause.toMillis());
+            if (closing.await(pause.toMillis(), TimeUnit.MILLISECONDS)) {
+              Thread.sleep(CLOSING_PAUSE.toMillis());
+            }
             pause = pause.multipliedBy(2).compareTo(MAX_PAUSE) > 0 ? MAX_PAUSE
                 : pause.multipliedBy(2);
           }
@@ -116,8 +123,9 @@ final class Writer implements AutoCloseable {
   /** Gives waiting writes a bounded time to go in, then stops; says what is lost. */
   @Override
   public void close() {
+    closing.countDown();
     try {
-      if (!flush(databaseAway ? Duration.ofSeconds(1) : CLOSE_WAIT)) {
+      if (!flush(CLOSE_WAIT)) {
         log.error("stopping with {} writes not saved (the database {}); what they held is lost",
             backlog(), databaseAway ? "is away" : "was too slow");
       }
