@@ -14,7 +14,7 @@ JAR := target/scrittabot.jar
 AOT := target/sandbox.aot
 SOURCES := $(shell find src/main -type f) pom.xml
 
-.PHONY: install run console login test bench clean tools config-check
+.PHONY: install run console login test bench clean tools config-check database
 
 install: $(JAR) $(AOT)
 
@@ -35,11 +35,17 @@ config-check:
 
 # The bot in its Matrix rooms; `make console` chats in this terminal instead, `make login`
 # writes a Matrix access token into the config.
-run: install config-check
+run: install config-check database
 	$(JAVA) -jar $(JAR) --config $(CONFIG)
 
-console: install config-check
+console: install config-check database
 	$(JAVA) -jar $(JAR) --config $(CONFIG) --console
+
+# With database_url missing or still the example's, a local PostgreSQL with pgvector is set up
+# (Debian packages, pgvector built from source) and its URL written into the config; a
+# database_url of your own is left alone.
+database: config-check
+	@scripts/setup-database $(CONFIG)
 
 login: install
 	$(JAVA) -jar $(JAR) --config $(CONFIG) --login
