@@ -1,6 +1,7 @@
 package scrittabot;
 
 import java.util.Map;
+import java.util.stream.Stream;
 import scrittabot.context.Prompt;
 import scrittabot.context.TokenEstimate;
 import scrittabot.kernel.AgentState;
@@ -10,8 +11,10 @@ import scrittabot.kernel.Flow;
 import scrittabot.kernel.Journal;
 import scrittabot.kernel.Kernel;
 import scrittabot.llm.LlmClient;
+import scrittabot.memory.Memory;
 import scrittabot.sandbox.Sandbox;
 import scrittabot.tools.CoreTools;
+import scrittabot.tools.MemoryTools;
 import scrittabot.tools.ToolSet;
 
 /**
@@ -25,25 +28,28 @@ public final class Bot implements AutoCloseable {
   private final Kernel kernel;
   private final Prompt prompt;
 
-  public Bot(Config config, Journal journal, EventQueue queue, Channel channel) {
-    this(config, journal, queue, channel, new LlmClient(config));
+  public Bot(Config config, Memory memory, EventQueue queue, Channel channel) {
+    this(config, memory, queue, channel, new LlmClient(config));
   }
 
-  public Bot(Config config, Journal journal, EventQueue queue, Channel channel, LlmClient llm) {
-    var state = new AgentState(json -> journal.save("agent", json));
-    state.restore(journal.load("agent"));
-    var flow = new Flow(channel, journal);
-    flow.restore(journal.load("sleep"));
-    var tools = new ToolSet(new CoreTools(channel, state, flow, config.filesDir()).all());
+  public Bot(Config config, Memory memory, EventQueue queue, Channel channel, LlmClient llm) {
+    var state = new AgentState(json -> memory.save("agent", json));
+    state.restore(memory.load("agent"));
+    var flow = new Flow(channel, memory);
+    flow.restore(memory.load("sleep"));
+    var tools = new ToolSet(Stream.concat(
+        new CoreTools(channel, state, flow, config.filesDir()).all().stream(),
+        new MemoryTools(memory, flow).all().stream()).toList());
     this.llm = llm;
     this.sandbox = new Sandbox(new Sandbox.Settings(config.filesDir(), config.sandboxTimeLimit(),
         config.sandboxMemory(), config.sandboxJit()), tools);
     var estimate = new TokenEstimate();
-    this.prompt = new Prompt(tools.reference(), config.contextLlm(), estimate);
+    this.prompt = new Prompt(tools.reference(), config.contextLlm(), config.recallTokens(),
+        estimate);
     prompt.checkFits();
-    restorePrompt(journal, estimate);
-    this.kernel = new Kernel(queue, journal, llm, sandbox, prompt, state, flow, estimate,
-        config.maxLlmCallsPerHour());
+    restorePrompt(memory, estimate);
+    this.kernel = new Kernel(queue, memory, memory.recaller(), llm, sandbox, prompt, state, flow,
+        estimate, config.maxLlmCallsPerHour());
   }
 
   /** The dialogue from where the last run's window started, and its token calibration. */

@@ -31,6 +31,7 @@ public record Config(
     String modelRerank,
     int contextLlm,
     int contextEmbedding,
+    int recallTokens,
     Endpoint llm,
     Endpoint embedding,
     Endpoint rerank,
@@ -86,7 +87,7 @@ public record Config(
       "database_url", "llm_url", "embedding_url", "rerank_url", "llm_key", "embedding_key",
       "rerank_key", "request_timeout", "sandbox_time_limit", "sandbox_memory", "sandbox_jit",
       "max_llm_calls_per_hour", "files_dir", "logs_dir", "log_level", "allowed_users",
-      "state_dir", "max_file_size");
+      "state_dir", "max_file_size", "recall_tokens");
 
   /** Reads and validates a config file; {@code console} relaxes the Matrix and database keys. */
   public static Config load(Path file, boolean console) throws ConfigException {
@@ -135,6 +136,7 @@ public record Config(
     if (!LOG_LEVELS.contains(logLevel)) {
       throw new ConfigException("log_level must be one of " + LOG_LEVELS + ", not '" + logLevel + "'");
     }
+    int contextLlm = keys.positiveInt("context_llm", DEFAULT_CONTEXT_LLM);
     var config = new Config(
         keys.url("homeserver", null),
         keys.string("user_id", null),
@@ -146,9 +148,10 @@ public record Config(
         keys.string("database_url", null),
         keys.required("model_llm"),
         keys.string("model_embedding", "bge-m3"),
-        keys.string("model_rerank", "bge-reranker-v2-m3"),
-        keys.positiveInt("context_llm", DEFAULT_CONTEXT_LLM),
+        rerankModel(keys.string("model_rerank", "bge-reranker-v2-m3")),
+        contextLlm,
         keys.positiveInt("context_embedding", DEFAULT_CONTEXT_EMBEDDING),
+        keys.positiveInt("recall_tokens", contextLlm / 8),
         llm,
         embedding,
         rerank,
@@ -176,6 +179,11 @@ public record Config(
       }
     }
     return config;
+  }
+
+  /** The reranker's model, or null for none ("none" in the config). */
+  private static String rerankModel(String model) {
+    return model.equalsIgnoreCase("none") ? null : model;
   }
 
   /** User ids and @*:server patterns; null (absent) means "the people in the configured rooms". */

@@ -107,7 +107,7 @@ public final class Main {
       InterruptedException {
     Database db = database(config);
     try {
-      return new Memory(db);
+      return new Memory(db, config);
     } catch (java.sql.SQLException e) {
       db.close();
       throw new Config.ConfigException("cannot read the memory in database " + db.url() + ": "

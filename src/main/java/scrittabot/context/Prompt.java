@@ -21,20 +21,40 @@ public final class Prompt {
   /** When the dialogue must shrink, it shrinks to this share of what is left for it. */
   private static final double SHRINK_TO = 0.5;
   private static final int REPLY_TOKENS_MAX = 2048;
+  /** What the state block takes besides recall: the time, mood and goals. */
+  private static final int STATE_TOKENS = 200;
   /** Room kept beside the events that fit for the notice that more follow. */
   private static final int NOTICE_CHARS = 300;
 
   private final String system;
   private final int contextTokens;
+  private final int recallTokens;
   private final TokenEstimate estimate;
   private final List<Step> dialogue = new ArrayList<>();
   private long windowStart = 1;
   private int droppedTurns;
 
   public Prompt(String toolReference, int contextTokens, TokenEstimate estimate) {
+    this(toolReference, contextTokens, contextTokens / 8, estimate);
+  }
+
+  /** {@code recallTokens}: the share of the context for what memory recalls at each step. */
+  public Prompt(String toolReference, int contextTokens, int recallTokens,
+      TokenEstimate estimate) {
     this.system = systemPrompt().replace("{{tools}}", toolReference.strip());
     this.contextTokens = contextTokens;
+    this.recallTokens = recallTokens;
     this.estimate = estimate;
+  }
+
+  /**
+   * The characters that recalled memories may take in the state block beside these events:
+   * recall_tokens, or less when the events leave less room (the dialogue can always shrink).
+   */
+  public int recallChars(String shown) {
+    int room = eventsAndDialogueBudget() - estimate.tokens(shown.length()) - STATE_TOKENS;
+    return (int) (Math.max(0, Math.min(recallTokens, room))
+        / Math.max(estimate.tokensPerChar(), 0.01));
   }
 
   /** The instructions and the tool reference, the stable head of every prompt. */
@@ -47,13 +67,17 @@ public final class Prompt {
     return Math.min(REPLY_TOKENS_MAX, contextTokens / 4);
   }
 
-  /** Checked at start: the fixed part must leave room for dialogue and reply. */
+  /**
+   * Checked at start: the fixed part, the reply and recall must leave at least an eighth of the
+   * context for new events and dialogue.
+   */
   public void checkFits() {
     int fixed = estimate.tokens(system.length());
-    if (fixed + replyTokens() > contextTokens * 3 / 4) {
+    if (fixed + replyTokens() + recallTokens > contextTokens * 7 / 8) {
       throw new IllegalStateException("the system prompt and tool reference alone take about "
-          + fixed + " tokens, too much for context_llm " + contextTokens
-          + "; raise context_llm");
+          + fixed + " tokens, with " + replyTokens() + " for the reply and recall_tokens "
+          + recallTokens + " too much for context_llm " + contextTokens
+          + "; raise context_llm (or lower recall_tokens)");
     }
   }
 

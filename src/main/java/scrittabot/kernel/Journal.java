@@ -50,8 +50,9 @@ public interface Journal {
 
   /**
    * A finished step. {@code promptState} (JSON) is saved with it in one write, so that the
-   * prompt's window after a restart fits the steps that were recorded.
+   * prompt's window after a restart fits the steps that were recorded; {@code info} (JSON, may
+   * be null) says what was recalled, for the monitor.
    */
   record StepRecord(Step step, List<Long> eventIds, Instant started, Instant ended,
-      Completion.Usage usage, long llmMillis, String promptState) {}
+      Completion.Usage usage, long llmMillis, String promptState, String info) {}
 }

@@ -42,6 +42,7 @@ public final class Kernel {
 
   private final EventQueue queue;
   private final Journal journal;
+  private final Recaller recaller;
   private final LlmClient llm;
   private final Sandbox sandbox;
   private final Prompt prompt;
@@ -57,10 +58,12 @@ public final class Kernel {
   private int failures;
   private int sameFailures;
 
-  public Kernel(EventQueue queue, Journal journal, LlmClient llm, Sandbox sandbox, Prompt prompt,
-      AgentState state, Flow flow, TokenEstimate estimate, int maxCallsPerHour) {
+  public Kernel(EventQueue queue, Journal journal, Recaller recaller, LlmClient llm,
+      Sandbox sandbox, Prompt prompt, AgentState state, Flow flow, TokenEstimate estimate,
+      int maxCallsPerHour) {
     this.queue = queue;
     this.journal = journal;
+    this.recaller = recaller;
     this.steps = journal.lastStep();
     this.llm = llm;
     this.sandbox = sandbox;
@@ -197,8 +200,10 @@ public final class Kernel {
     }
     shown = prompt.fit(shown);
     Instant started = Instant.now();
+    Recaller.Recalled recalled = recaller.recall(events, prompt.windowStart(),
+        prompt.recallChars(shown));
     String stateText = "<system time=\"" + Event.TIME.format(started) + "\">\n"
-        + state.render() + "</system>";
+        + state.render() + recalled.text() + "</system>";
     List<ChatMessage> messages = prompt.build(stateText, shown, images);
     var blocks = new CodeBlocks();
     var outputs = new ArrayList<Event>();
@@ -233,7 +238,8 @@ public final class Kernel {
     }
     sameFailures = 0;
     log.debug("agent replied:\n{}", reply);
-    record(new Step(steps, shown, reply), batch, started, usage, System.nanoTime() - llmStart);
+    record(new Step(steps, shown, reply), batch, started, usage, System.nanoTime() - llmStart,
+        recalled.info());
     afterStep(blocks.found(), fromOutside, outputs);
     return true;
   }
@@ -254,12 +260,12 @@ public final class Kernel {
 
   /** The step goes into the prompt's dialogue and the journal, with the prompt's window. */
   private void record(Step step, List<Queued> batch, Instant started, Completion.Usage usage,
-      long llmNanos) {
+      long llmNanos, String info) {
     prompt.record(step);
     String promptState = Json.write(Map.of("window_start", prompt.windowStart(),
         "tokens_per_char", estimate.tokensPerChar()));
     journal.stepped(new Journal.StepRecord(step, Queued.ids(batch), started, Instant.now(),
-        usage, llmNanos / 1_000_000, promptState));
+        usage, llmNanos / 1_000_000, promptState, info));
   }
 
   private void afterStep(int codeBlocks, boolean fromOutside, List<Event> outputs) {

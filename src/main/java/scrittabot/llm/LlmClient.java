@@ -44,6 +44,19 @@ public final class LlmClient implements AutoCloseable {
 
   /** {@code maxTries} and {@code firstBackoff} bound the retries; tests make them small. */
   public LlmClient(Config config, int maxTries, Duration firstBackoff) {
+    this(config, config.requestTimeout(), maxTries, firstBackoff, config.logsDir());
+  }
+
+  /**
+   * A client for calls that must not hold anything up (embeddings and reranking for recall):
+   * one try, a short timeout, and no dumps (a server that is away would fill the logs folder).
+   */
+  public static LlmClient quick(Config config, Duration timeout) {
+    return new LlmClient(config, timeout, 1, Duration.ZERO, null);
+  }
+
+  private LlmClient(Config config, Duration timeout, int maxTries, Duration firstBackoff,
+      java.nio.file.Path dumpDir) {
     this.llm = config.llm();
     this.embedding = config.embedding();
     this.rerank = config.rerank();
@@ -51,8 +64,7 @@ public final class LlmClient implements AutoCloseable {
     this.embeddingModel = config.modelEmbedding();
     this.rerankModel = config.modelRerank();
     var secrets = List.of(llm.key(), embedding.key(), rerank.key());
-    this.http = new LlmHttp(config.requestTimeout(),
-        new RequestDumps(config.logsDir(), secrets), maxTries, firstBackoff);
+    this.http = new LlmHttp(timeout, new RequestDumps(dumpDir, secrets), maxTries, firstBackoff);
   }
 
   /**

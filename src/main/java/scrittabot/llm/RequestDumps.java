@@ -27,14 +27,18 @@ public final class RequestDumps {
   private final List<String> secrets;
   private final AtomicInteger counter = new AtomicInteger();
 
+  /** Dumps into {@code dir}; none at all when it is null. */
   public RequestDumps(Path dir, List<String> secrets) {
     this.dir = dir;
     this.secrets = secrets.stream().filter(s -> s != null && s.length() >= 4).toList();
   }
 
-  /** Returns the file written, or null if it could not be written (that is logged). */
+  /** Returns the file written, or null if it could not be written (that is logged) or dumps are off. */
   Path write(Endpoint endpoint, String path, Map<String, Object> payload, int status,
       String response, String problem) {
+    if (dir == null) {
+      return null;
+    }
     var dump = new LinkedHashMap<String, Object>();
     dump.put("time", LocalDateTime.now().toString());
     dump.put("url", endpoint.url() + path);

@@ -55,6 +55,7 @@ public final class Database implements AutoCloseable {
   private final Properties properties = new Properties();
   private final ArrayDeque<Connection> idle = new ArrayDeque<>();
   private Connection lock;
+  private String vectorVersion;
 
   private Database(DatabaseUrl url) {
     this.url = url;
@@ -97,6 +98,11 @@ public final class Database implements AutoCloseable {
 
   public DatabaseUrl url() {
     return url;
+  }
+
+  /** pgvector 0.8 and newer go on searching an HNSW index when a filter drops candidates. */
+  boolean hasIterativeScans() {
+    return vectorVersion != null && compareVersions(vectorVersion, "0.8.0") >= 0;
   }
 
   /** Runs {@code work} in a transaction on a borrowed connection. */
@@ -268,6 +274,7 @@ public final class Database implements AutoCloseable {
           return null;
         });
         log.info("created the vector extension in database {}", url);
+        checkVector();
         return;
       } catch (SQLException e) {
         if (isDown(e)) {
@@ -279,6 +286,7 @@ public final class Database implements AutoCloseable {
             + "Debian, scripts/install-postgres does it)");
       }
     }
+    vectorVersion = version;
     if (compareVersions(version, "0.7.0") < 0) {
       throw new Unusable("database " + url + " has pgvector " + version + "; the bot needs 0.7 "
           + "or newer (halfvec). Install a newer pgvector, then as the postgres user in that "

@@ -18,10 +18,13 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import scrittabot.Config;
 import scrittabot.context.Step;
 import scrittabot.kernel.Event;
 import scrittabot.kernel.Journal;
 import scrittabot.kernel.Queued;
+import scrittabot.kernel.Recaller;
+import scrittabot.llm.LlmClient;
 
 /**
  * The bot's memory in PostgreSQL: the whole dialogue log (every event the moment it arrives,
@@ -32,6 +35,8 @@ import scrittabot.kernel.Queued;
 public final class Memory implements Journal, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Memory.class);
   private static final int RECENT_CHANNEL_IDS = 5000;
+  /** Embedding and rerank calls are quick or not at all: recall must not hold up a step. */
+  private static final Duration MODEL_TIMEOUT = Duration.ofSeconds(5);
 
   private final Database db;
   private final Writer writer;
@@ -45,12 +50,31 @@ public final class Memory implements Journal, AutoCloseable {
         }
       }));
   private final long lastStep;
+  private final Embeddings embeddings;
+  private final Search search;
+  private final Notes notes;
+  private final Recall recall;
   private volatile Runnable onLockLost = () -> { };
 
-  /** Opens the memory in {@code db}, already migrated and locked. */
+  /** The memory in {@code db} without embeddings or reranker: full-text search alone. */
   public Memory(Database db) throws SQLException {
+    this(db, null);
+  }
+
+  /**
+   * Opens the memory in {@code db}, already migrated and locked, with the embedding and rerank
+   * servers of {@code config}; starts filling in missing embeddings.
+   */
+  public Memory(Database db, Config config) throws SQLException {
     this.db = db;
     this.writer = new Writer(db, () -> onLockLost.run());
+    LlmClient quick = config == null ? null : LlmClient.quick(config, MODEL_TIMEOUT);
+    this.embeddings = new Embeddings(db, quick, config == null ? null : config.modelEmbedding(),
+        config == null ? Config.DEFAULT_CONTEXT_EMBEDDING : config.contextEmbedding());
+    this.search = new Search(db);
+    this.notes = new Notes(db, embeddings);
+    this.recall = new Recall(search, embeddings,
+        config == null || config.modelRerank() == null ? null : quick, writer);
     this.nextId = new AtomicLong(queryLong("SELECT coalesce(max(id), 0) FROM dialogue") + 1);
     this.lastStep = queryLong("SELECT coalesce(max(step), 0) FROM steps");
     db.transaction(c -> {
@@ -66,10 +90,38 @@ public final class Memory implements Journal, AutoCloseable {
       }
       return null;
     });
+    if (config != null) {
+      embeddings.start();
+    }
   }
 
   public Database database() {
     return db;
+  }
+
+  /** What the kernel asks at each step: what the new events bring to mind. */
+  public Recaller recaller() {
+    return recall;
+  }
+
+  public Notes notes() {
+    return notes;
+  }
+
+  public Search search() {
+    return search;
+  }
+
+  public Embeddings embeddings() {
+    return embeddings;
+  }
+
+  /** Fails at once, readably, while the database is away (tools say so to the agent). */
+  public void checkReachable() {
+    if (writer.databaseAway()) {
+      throw new IllegalStateException("the memory database is not reachable right now (what "
+          + "happens meanwhile is kept and written when it is back); try again later");
+    }
   }
 
   /** Who hears when, after the database was away, another bot took it: this one must stop. */
@@ -138,8 +190,8 @@ public final class Memory implements Journal, AutoCloseable {
     long replyId = nextId.getAndIncrement();
     writer.submit("step " + step.number(), c -> {
       try (var s = c.prepareStatement("INSERT INTO steps (step, started, ended, shown, reply, "
-          + "prompt_tokens, cached_tokens, completion_tokens, llm_ms) "
-          + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (step) DO NOTHING")) {
+          + "prompt_tokens, cached_tokens, completion_tokens, llm_ms, info) "
+          + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (step) DO NOTHING")) {
         s.setLong(1, step.number());
         s.setTimestamp(2, Timestamp.from(record.started()));
         s.setTimestamp(3, Timestamp.from(record.ended()));
@@ -150,6 +202,7 @@ public final class Memory implements Journal, AutoCloseable {
         setInt(s, 7, usage == null || usage.cachedTokens() < 0 ? null : usage.cachedTokens());
         setInt(s, 8, usage == null ? null : usage.completionTokens());
         s.setInt(9, (int) Math.min(Integer.MAX_VALUE, record.llmMillis()));
+        s.setString(10, StoredText.encode(record.info()));
         s.executeUpdate();
       }
       try (var s = c.prepareStatement("INSERT INTO dialogue (id, time, kind, text, step) "
@@ -257,6 +310,7 @@ public final class Memory implements Journal, AutoCloseable {
 
   @Override
   public void close() {
+    embeddings.close();
     writer.close();
     db.close();
   }

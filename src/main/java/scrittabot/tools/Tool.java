@@ -56,6 +56,21 @@ public record Tool(String name, String params, String doc, Body body) {
       return values.get(key) == null ? null : string(key);
     }
 
+    /** A list of strings, or one string of comma-separated items; null when absent. */
+    public java.util.List<String> optionalStrings(String key) throws ToolError {
+      Object v = values.get(key);
+      if (v == null) {
+        return null;
+      }
+      java.util.List<?> items = v instanceof String s ? java.util.Arrays.asList(s.split(","))
+          : v instanceof java.util.List<?> l ? l : null;
+      if (items == null || !items.stream().allMatch(i -> i instanceof String)) {
+        throw ToolError.type(tool + "(): " + key + " must be a list of strings, not "
+            + typeName(v));
+      }
+      return items.stream().map(i -> ((String) i).strip()).filter(i -> !i.isEmpty()).toList();
+    }
+
     public Double optionalNumber(String key) throws ToolError {
       Object v = values.get(key);
       if (v == null) {

@@ -1,6 +1,7 @@
 -- Schema 1. Nothing here is ever deleted by the bot: replaced notes are superseded, not removed.
 -- Text passes through StoredText (a NUL is escaped); JSON is kept as text for the same reason.
--- Embedding columns get their dimension from the first embedding the server returns.
+-- Embedding columns get their dimension, and their HNSW indexes, from the first embedding the
+-- server returns (Embeddings.java).
 
 -- Every event the agent saw or will see, and every reply it wrote.
 CREATE TABLE scrittabot.dialogue (
@@ -49,6 +50,7 @@ CREATE TABLE scrittabot.notes (
   updated timestamptz NOT NULL DEFAULT now(),
   last_recalled timestamptz,
   recall_count int NOT NULL DEFAULT 0,
+  superseded timestamptz,      -- replaced or deleted then: kept, but no longer searched
   superseded_by bigint REFERENCES scrittabot.notes (id),
   embedding halfvec,
   words tsvector NOT NULL

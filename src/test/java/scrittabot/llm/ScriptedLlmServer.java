@@ -129,6 +129,8 @@ public final class ScriptedLlmServer implements AutoCloseable {
   private volatile Duration slowDelay = Duration.ofMillis(200);
   private volatile boolean honourStops = true;
   private volatile int embeddingDimensions = DEFAULT_EMBEDDING_DIMENSIONS;
+  private volatile boolean embeddingsDown;
+  private volatile Function<String, float[]> embeddingModel;
 
   private ScriptedLlmServer(HttpServer server, ExecutorService executor) {
     this.server = server;
@@ -201,6 +203,18 @@ public final class ScriptedLlmServer implements AutoCloseable {
   /** The length of embedding vectors, to match a database column in tests that store them. */
   public ScriptedLlmServer embeddingDimensions(int dimensions) {
     this.embeddingDimensions = dimensions;
+    return this;
+  }
+
+  /** True: /v1/embeddings answers 503, as a server whose model is away; false: it is back. */
+  public ScriptedLlmServer embeddingsDown(boolean down) {
+    this.embeddingsDown = down;
+    return this;
+  }
+
+  /** A real embedding model instead of hashed words (for benchmarks of recall quality). */
+  public ScriptedLlmServer embeddingModel(Function<String, float[]> model) {
+    this.embeddingModel = model;
     return this;
   }
 
@@ -557,6 +571,11 @@ public final class ScriptedLlmServer implements AutoCloseable {
   /** Answers in reverse input order, so a client that ignores {@code index} is caught. */
   private void embeddings(HttpExchange exchange) throws IOException {
     Map<String, Object> payload = Json.parseObject(readBody(exchange));
+    if (embeddingsDown) {
+      sendJson(exchange, 503, Map.of("error", Map.of("message", "embedding model is loading")));
+      return;
+    }
+    Function<String, float[]> model = embeddingModel;
     List<?> inputs = switch (payload.get("input")) {
       case List<?> list -> list;
       case null -> List.of();
@@ -566,7 +585,9 @@ public final class ScriptedLlmServer implements AutoCloseable {
     var data = new ArrayList<Object>();
     for (int i = inputs.size() - 1; i >= 0; i--) {
       var numbers = new ArrayList<Double>();
-      for (float v : embedding(String.valueOf(inputs.get(i)), dimensions)) {
+      float[] vector = model != null ? model.apply(String.valueOf(inputs.get(i)))
+          : embedding(String.valueOf(inputs.get(i)), dimensions);
+      for (float v : vector) {
         numbers.add((double) v);
       }
       data.add(Map.of("object", "embedding", "index", i, "embedding", numbers));

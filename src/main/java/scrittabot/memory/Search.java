@@ -1,0 +1,286 @@
+package scrittabot.memory;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Hybrid search over notes, the dialogue log and document chunks: nearest neighbours by cosine
+ * distance (HNSW) and PostgreSQL's full-text search with the language-neutral 'simple'
+ * configuration, fused by rank (reciprocal rank fusion), near-duplicates shown once.
+ *
+ * <p>Every vector query is written so that pgvector really uses its index: {@code ORDER BY
+ * embedding <=> ? LIMIT k}, ascending, on one table, with no distance threshold (a test checks
+ * the plans). Filters on other columns are applied to the index's candidates; pgvector 0.8's
+ * iterative scans keep looking when a filter drops many.
+ */
+public final class Search {
+  /** How many candidates each list gives to the fusion. */
+  private static final int CANDIDATES = 20;
+  /** The usual constant of reciprocal rank fusion: ranks far down count little, never nothing. */
+  private static final int RRF_K = 60;
+  static final int EF_SEARCH = 100;
+  private static final Pattern WORD = Pattern.compile("[\\p{L}\\p{N}_]{3,}");
+  private static final int QUERY_WORDS = 16;
+
+  /** What can be searched. */
+  public enum Source { NOTES, DIALOGUE, CHUNKS }
+
+  /**
+   * One search. {@code vector} may be null (full text alone); {@code text} may be empty (the
+   * vector alone). Dialogue rows count when their step is below {@code beforeStep} (rows no step
+   * showed yet count when {@code withWaiting}); the other filters may be null.
+   */
+  public record Query(String text, float[] vector, Set<Source> sources, long beforeStep,
+      boolean withWaiting, Instant from, Instant to, String room, String kind, int limit) {}
+
+  /** Something found: its kind (note, message, reply, ...), reference, date and text. */
+  public record Hit(String kind, String ref, Instant time, String who, String room, String text,
+      double score) {}
+
+  private final Database db;
+
+  public Search(Database db) {
+    this.db = db;
+  }
+
+  public List<Hit> run(Query q) throws SQLException {
+    String tsQuery = tsQuery(q.text());
+    return db.transaction(c -> {
+      tune(c);
+      var lists = new ArrayList<List<Hit>>();
+      for (Source source : q.sources()) {
+        if (q.vector() != null) {
+          lists.add(find(c, source, q, null));
+        }
+        if (tsQuery != null) {
+          lists.add(find(c, source, q, tsQuery));
+        }
+      }
+      return fuse(lists, q.limit());
+    });
+  }
+
+  /**
+   * What was said from {@code from} to {@code to} (either may be null), in a room or all:
+   * people's messages and files and the agent's replies, oldest first; the latest {@code limit}.
+   */
+  public List<Hit> conversation(Instant from, Instant to, String room, int limit)
+      throws SQLException {
+    return db.transaction(c -> {
+      try (var s = c.prepareStatement("SELECT id, time, kind, sender, room, text FROM dialogue "
+          + "WHERE kind IN ('message', 'file', 'reply') AND time >= ? AND time < ?"
+          + (room == null ? "" : " AND room = ?") + " ORDER BY time DESC, id DESC LIMIT ?")) {
+        s.setTimestamp(1, Timestamp.from(from == null ? Instant.EPOCH : from));
+        s.setTimestamp(2, Timestamp.from(to == null ? Instant.now().plusSeconds(3600) : to));
+        int i = 3;
+        if (room != null) {
+          s.setString(i++, room);
+        }
+        s.setInt(i, limit);
+        var hits = new ArrayList<Hit>();
+        try (ResultSet r = s.executeQuery()) {
+          while (r.next()) {
+            hits.add(hit(Source.DIALOGUE, r));
+          }
+        }
+        return hits.reversed();
+      }
+    });
+  }
+
+  /** The words of a text as an OR query; long words first, a cheap stand-in for rarity. */
+  static String tsQuery(String text) {
+    if (text == null) {
+      return null;
+    }
+    Set<String> words = new HashSet<>();
+    Matcher m = WORD.matcher(text.toLowerCase());
+    while (m.find()) {
+      words.add(m.group());
+    }
+    List<String> chosen = words.stream()
+        .sorted((a, b) -> b.length() != a.length() ? b.length() - a.length() : a.compareTo(b))
+        .limit(QUERY_WORDS).toList();
+    return chosen.isEmpty() ? null : String.join(" | ", chosen);
+  }
+
+  private void tune(Connection c) throws SQLException {
+    try (Statement s = c.createStatement()) {
+      s.execute("SET LOCAL hnsw.ef_search = " + EF_SEARCH);
+      if (db.hasIterativeScans()) {
+        s.execute("SET LOCAL hnsw.iterative_scan = relaxed_order");
+      }
+    }
+  }
+
+  /** The SQL of one list: by vector or by full text. */
+  static String sql(Source source, Query q, boolean byVector) {
+    String order = byVector ? " ORDER BY embedding <=> ? LIMIT ?"
+        : " AND words @@ to_tsquery('simple', ?) ORDER BY ts_rank(words, to_tsquery('simple', ?))"
+            + " DESC LIMIT ?";
+    return switch (source) {
+      case NOTES -> "SELECT id, created, summary, keywords FROM notes WHERE superseded IS NULL"
+          + (q.from() == null ? "" : " AND created >= ?") + (q.to() == null ? "" : " AND created < ?")
+          + order;
+      case DIALOGUE -> "SELECT id, time, kind, sender, room, text FROM dialogue WHERE "
+          + (q.withWaiting() ? "(step < ? OR step IS NULL)" : "step < ?")
+          + " AND kind IN ('message', 'file', 'reply', 'code')"
+          + (q.from() == null ? "" : " AND time >= ?") + (q.to() == null ? "" : " AND time < ?")
+          + (q.room() == null ? "" : " AND room = ?") + (q.kind() == null ? "" : " AND kind = ?")
+          + order;
+      case CHUNKS -> "SELECT id, document, depth, text FROM chunks WHERE true" + order;
+    };
+  }
+
+  private List<Hit> find(Connection c, Source source, Query q, String tsQuery)
+      throws SQLException {
+    try (PreparedStatement s = prepare(c, "", source, q, tsQuery)) {
+      var hits = new ArrayList<Hit>();
+      try (ResultSet r = s.executeQuery()) {
+        while (r.next()) {
+          hits.add(hit(source, r));
+        }
+      }
+      return source == Source.CHUNKS ? named(c, hits) : hits;
+    }
+  }
+
+  /** The plan PostgreSQL chooses for one vector list, with the parameters bound: for tests. */
+  String explain(Source source, Query q) throws SQLException {
+    return db.transaction(c -> {
+      tune(c);
+      try (Statement s = c.createStatement()) {
+        s.execute("SET LOCAL enable_seqscan = off"); // tables in tests are small
+      }
+      try (PreparedStatement s = prepare(c, "EXPLAIN ", source, q, null);
+          ResultSet r = s.executeQuery()) {
+        var plan = new StringBuilder();
+        while (r.next()) {
+          plan.append(r.getString(1)).append('\n');
+        }
+        return plan.toString();
+      }
+    });
+  }
+
+  /** One list's statement with its parameters bound: by vector when {@code tsQuery} is null. */
+  private static PreparedStatement prepare(Connection c, String prefix, Source source, Query q,
+      String tsQuery) throws SQLException {
+    boolean byVector = tsQuery == null;
+    PreparedStatement s = c.prepareStatement(prefix + sql(source, q, byVector));
+    int i = 1;
+    if (source == Source.DIALOGUE) {
+      s.setLong(i++, q.beforeStep());
+    }
+    if (source != Source.CHUNKS) {
+      if (q.from() != null) {
+        s.setTimestamp(i++, Timestamp.from(q.from()));
+      }
+      if (q.to() != null) {
+        s.setTimestamp(i++, Timestamp.from(q.to()));
+      }
+    }
+    if (source == Source.DIALOGUE) {
+      if (q.room() != null) {
+        s.setString(i++, q.room());
+      }
+      if (q.kind() != null) {
+        s.setString(i++, q.kind());
+      }
+    }
+    if (byVector) {
+      s.setObject(i++, Embeddings.vector(q.vector()));
+    } else {
+      s.setString(i++, tsQuery);
+      s.setString(i++, tsQuery);
+    }
+    s.setInt(i, CANDIDATES);
+    return s;
+  }
+
+  private static Hit hit(Source source, ResultSet r) throws SQLException {
+    return switch (source) {
+      case NOTES -> {
+        String keywords = String.join(", ", (String[]) r.getArray(4).getArray());
+        yield new Hit("note", "n" + r.getLong(1), r.getTimestamp(2).toInstant(), null, null,
+            StoredText.decode(r.getString(3)) + (keywords.isEmpty() ? "" : " [" + keywords + "]"),
+            0);
+      }
+      case DIALOGUE -> new Hit(r.getString(3), "d" + r.getLong(1),
+          r.getTimestamp(2).toInstant(), StoredText.decode(r.getString(4)),
+          StoredText.decode(r.getString(5)), StoredText.decode(r.getString(6)), 0);
+      case CHUNKS -> new Hit("document", "c" + r.getLong(1), null, String.valueOf(r.getLong(2)),
+          null, StoredText.decode(r.getString(4)), 0);
+    };
+  }
+
+  /** Chunks get their document's name and date in a query of their own (a join in the vector
+   * query would keep pgvector from its index). */
+  private static List<Hit> named(Connection c, List<Hit> chunks) throws SQLException {
+    if (chunks.isEmpty()) {
+      return chunks;
+    }
+    var names = new HashMap<Long, Hit>();
+    try (var s = c.prepareStatement("SELECT id, filename, received FROM documents "
+        + "WHERE id = ANY(?)")) {
+      s.setArray(1, c.createArrayOf("bigint", chunks.stream().map(h -> Long.valueOf(h.who()))
+          .distinct().toArray()));
+      try (ResultSet r = s.executeQuery()) {
+        while (r.next()) {
+          names.put(r.getLong(1), new Hit("document", null, r.getTimestamp(3).toInstant(),
+              StoredText.decode(r.getString(2)), null, null, 0));
+        }
+      }
+    }
+    return chunks.stream().map(h -> {
+      Hit doc = names.get(Long.valueOf(h.who()));
+      return new Hit(h.kind(), h.ref(), doc == null ? null : doc.time(),
+          doc == null ? null : doc.who(), null, h.text(), 0);
+    }).toList();
+  }
+
+  /** Reciprocal rank fusion of the lists; a text seen before (near enough) is shown once. */
+  static List<Hit> fuse(List<List<Hit>> lists, int limit) {
+    var scores = new LinkedHashMap<String, Double>();
+    var byRef = new HashMap<String, Hit>();
+    for (List<Hit> list : lists) {
+      for (int rank = 0; rank < list.size(); rank++) {
+        Hit h = list.get(rank);
+        scores.merge(h.ref(), 1.0 / (RRF_K + rank + 1), Double::sum);
+        byRef.putIfAbsent(h.ref(), h);
+      }
+    }
+    var seen = new HashSet<String>();
+    var fused = new ArrayList<Hit>();
+    scores.entrySet().stream()
+        .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
+        .forEach(e -> {
+          Hit h = byRef.get(e.getKey());
+          if (fused.size() < limit && seen.add(normalised(h.text()))) {
+            fused.add(new Hit(h.kind(), h.ref(), h.time(), h.who(), h.room(), h.text(),
+                e.getValue()));
+          }
+        });
+    return fused;
+  }
+
+  /** Case, spacing and punctuation do not make a text new. */
+  static String normalised(String text) {
+    String t = text.toLowerCase().replaceAll("[^\\p{L}\\p{N}]+", " ").strip();
+    return t.length() > 500 ? t.substring(0, 500) : t;
+  }
+}
