@@ -124,14 +124,22 @@ final class Writer implements AutoCloseable {
   @Override
   public void close() {
     closing.countDown();
+    // A stop often interrupts the thread that closes: that must not cut the last writes short.
+    boolean interrupted = Thread.interrupted();
+    boolean flushed;
     try {
-      if (!flush(CLOSE_WAIT)) {
-        log.error("stopping with {} writes not saved (the database {}); what they held is lost",
-            backlog(), databaseAway ? "is away" : "was too slow");
-      }
+      flushed = flush(CLOSE_WAIT);
     } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+      interrupted = true;
+      flushed = false;
+    }
+    if (!flushed) {
+      log.error("stopping with {} writes not saved (the database {}); what they held is lost",
+          backlog(), databaseAway ? "is away" : "was too slow");
     }
     thread.interrupt();
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
   }
 }

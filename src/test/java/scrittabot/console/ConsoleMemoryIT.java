@@ -106,6 +106,7 @@ class ConsoleMemoryIT {
   @Test
   void theBotTalksOnWhileTheDatabaseIsAwayAndLosesNothing() throws Exception {
     String database = TestDatabase.create("console_outage");
+    String log;
     try (var llm = ScriptedLlmServer.start()) {
       llm.respond(ConsoleMemoryIT::agent);
       try (var bot = start(llm, database)) {
@@ -120,14 +121,16 @@ class ConsoleMemoryIT {
         }
         say(bot, "after the outage");
         assertEquals(0, bot.stop(Duration.ofSeconds(30)));
-        assertTrue(bot.log().contains("database away"), bot.log());
+        bot.awaitExit(Duration.ofSeconds(5)); // and all it logged
+        log = bot.log();
+        assertTrue(log.contains("database away"), log);
       }
     }
     assertEquals(List.of("before the outage", "while the database is away", "still away",
         "after the outage"), query(database, "SELECT text FROM dialogue WHERE kind = 'message' "
-        + "ORDER BY id"));
+        + "ORDER BY id"), log);
     assertEquals(List.of("4"), query(database, "SELECT count(*) FROM steps WHERE shown LIKE "
-        + "'%<message%'"), "every step that showed a message is recorded");
+        + "'%<message%'"), "every step that showed a message is recorded:\n" + log);
   }
 
   @Test
