@@ -34,6 +34,7 @@ final class Writer implements AutoCloseable {
   /** Counted down at close: the writer stops pausing long and tries the last writes at once. */
   private final CountDownLatch closing = new CountDownLatch(1);
   private volatile boolean databaseAway;
+  private volatile boolean lockLost;
 
   /** {@code lostLock} is told when, after an outage, another bot holds the database. */
   Writer(Database db, Runnable lostLock) {
@@ -97,8 +98,11 @@ final class Writer implements AutoCloseable {
   private boolean tryWrite(Write write) {
     try {
       if (databaseAway && !db.relock()) {
-        lostLock.run();
-        return true;
+        if (!lockLost) {
+          lockLost = true;
+          lostLock.run(); // the bot stops; what waits here is not written into another's memory
+        }
+        return false;
       }
       db.transaction(write.work());
       if (databaseAway) {

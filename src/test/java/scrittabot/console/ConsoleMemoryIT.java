@@ -31,7 +31,7 @@ class ConsoleMemoryIT {
   private static final Pattern MESSAGE = Pattern.compile("<message [^>]*>\\n(.*?)\\n</message>",
       Pattern.DOTALL);
 
-  @TempDir
+  @TempDir(cleanup = org.junit.jupiter.api.io.CleanupMode.ON_SUCCESS)
   Path dir;
 
   /** Echoes each message; "my name is ..." also sets a goal and a mood. Then sleeps. */

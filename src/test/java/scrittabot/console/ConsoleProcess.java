@@ -25,11 +25,11 @@ public final class ConsoleProcess implements AutoCloseable {
   private final BlockingQueue<String> log;
   private final List<Thread> readers = new ArrayList<>();
 
-  private ConsoleProcess(Process process) {
+  private ConsoleProcess(Process process, Path logCopy) {
     this.process = process;
     this.in = process.outputWriter(StandardCharsets.UTF_8);
-    this.out = lines(process.inputReader(StandardCharsets.UTF_8));
-    this.log = lines(process.errorReader(StandardCharsets.UTF_8));
+    this.out = lines(process.inputReader(StandardCharsets.UTF_8), null);
+    this.log = lines(process.errorReader(StandardCharsets.UTF_8), logCopy);
   }
 
   /** Runs {@code java -jar scrittabot.jar ARGS} in {@code dir}. */
@@ -37,7 +37,8 @@ public final class ConsoleProcess implements AutoCloseable {
     String java = ProcessHandle.current().info().command().orElse("java");
     var command = new ArrayList<>(List.of(java, "-jar", JAR.toString()));
     command.addAll(List.of(args));
-    return new ConsoleProcess(new ProcessBuilder(command).directory(dir.toFile()).start());
+    return new ConsoleProcess(new ProcessBuilder(command).directory(dir.toFile()).start(),
+        dir.resolve("bot.log"));
   }
 
   public Process process() {
@@ -78,7 +79,9 @@ public final class ConsoleProcess implements AutoCloseable {
 
   /** SIGTERM, then waits; returns the exit code, or -1 when it did not exit in time. */
   public int stop(Duration timeout) throws InterruptedException {
-    process.destroy();
+    // Not process.destroy(): that also closes our ends of its pipes, and what the bot says while
+    // it stops would be lost.
+    process.toHandle().destroy();
     return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS) ? process.exitValue() : -1;
   }
 
@@ -88,13 +91,18 @@ public final class ConsoleProcess implements AutoCloseable {
     process.destroyForcibly();
   }
 
-  private BlockingQueue<String> lines(BufferedReader reader) {
+  /** The lines of a stream as they come; a copy goes to {@code copy} when it is not null. */
+  private BlockingQueue<String> lines(BufferedReader reader, Path copy) {
     var queue = new LinkedBlockingQueue<String>();
     readers.add(Thread.ofPlatform().daemon().start(() -> {
       try (reader) {
         String line;
         while ((line = reader.readLine()) != null) {
           queue.add(line);
+          if (copy != null) {
+            java.nio.file.Files.writeString(copy, line + "\n", StandardCharsets.UTF_8,
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+          }
         }
       } catch (IOException e) {
         // the process ended
