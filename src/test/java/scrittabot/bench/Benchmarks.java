@@ -7,12 +7,15 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Set;
+import scrittabot.memory.PlantedFactsBench;
+import scrittabot.memory.RecallBench;
 
 /**
  * The benchmarks behind BENCHMARKS.md, a plain main run by {@code make bench}: kernel step
- * overhead, the sandbox, prompt prefix reuse, resident memory and reaction latency through a real
- * Synapse, each printed as a table with its goal. Takes two to four minutes; figures on a 2-core machine are noisy, so compare ratios
- * within one run rather than figures across runs.
+ * overhead, the sandbox, prompt prefix reuse, resident memory, reaction latency through a real
+ * Synapse, recall at 10k and 100k items and planted facts, each printed as a table with its goal.
+ * Takes about ten minutes (the 100k-item index alone takes a few); figures on a 2-core machine
+ * are noisy, so compare ratios within one run rather than figures across runs.
  */
 public final class Benchmarks {
   private Benchmarks() {}
@@ -36,6 +39,8 @@ public final class Benchmarks {
         List.of(SandboxBench.run(false, 3), SandboxBench.run(true, 1))));
     section(only, "kernel", () -> KernelBench.print(KernelBench.run()));
     section(only, "memory", () -> MemoryBench.print(MemoryBench.run()));
+    section(only, "recall", () -> RecallBench.print(RecallBench.run(10_000, 100_000)));
+    section(only, "facts", () -> PlantedFactsBench.print(PlantedFactsBench.run()));
     section(only, "matrix", () -> MatrixBench.print(MatrixBench.run()));
     System.out.printf("%nLoad average at the end: %s; the whole run took %.0f s. %s%n",
         loadAverage(), (System.nanoTime() - start) / 1e9, cpu.report());

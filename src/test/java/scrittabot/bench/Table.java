@@ -8,18 +8,18 @@ import java.util.Locale;
  * A table printed as aligned Markdown, readable in a terminal and pasted as is into
  * BENCHMARKS.md. Numbers are formatted by {@link #ms} and {@link #num}.
  */
-final class Table {
+public final class Table {
   private final String title;
   private final String[] header;
   private final List<String[]> rows = new ArrayList<>();
   private final List<String> notes = new ArrayList<>();
 
-  Table(String title, String... header) {
+  public Table(String title, String... header) {
     this.title = title;
     this.header = header;
   }
 
-  Table row(Object... cells) {
+  public Table row(Object... cells) {
     var row = new String[header.length];
     for (int i = 0; i < header.length; i++) {
       row[i] = i < cells.length ? String.valueOf(cells[i]) : "";
@@ -29,16 +29,16 @@ final class Table {
   }
 
   /** A line under the table, such as a goal and whether it was met. */
-  Table note(String text) {
+  public Table note(String text) {
     notes.add(text);
     return this;
   }
 
-  Table goal(String goal, boolean met) {
+  public Table goal(String goal, boolean met) {
     return note("Goal: " + goal + ": " + (met ? "met" : "NOT met"));
   }
 
-  void print() {
+  public void print() {
     int[] width = new int[header.length];
     for (int i = 0; i < header.length; i++) {
       width[i] = header[i].length();
@@ -71,18 +71,18 @@ final class Table {
     out.append('\n');
   }
 
-  static String ms(double millis) {
+  public static String ms(double millis) {
     if (millis >= 100) {
       return String.format(Locale.ROOT, "%.0f ms", millis);
     }
     return String.format(Locale.ROOT, millis >= 10 ? "%.1f ms" : "%.2f ms", millis);
   }
 
-  static String num(double value, int decimals) {
+  public static String num(double value, int decimals) {
     return String.format(Locale.ROOT, "%." + decimals + "f", value);
   }
 
-  static String percent(double share) {
+  public static String percent(double share) {
     return String.format(Locale.ROOT, "%.1f%%", share * 100);
   }
 
