@@ -30,7 +30,7 @@ public final class Embeddings implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Embeddings.class);
   /** The tables with an embedding column, and which of their rows are worth embedding. */
   static final Map<String, String> TABLES = Map.of(
-      "dialogue", "kind IN ('message', 'file', 'reply', 'code')",
+      "dialogue", "kind IN ('message', 'file', 'reply') AND NOT repeats",
       "notes", "true",
       "chunks", "true");
   private static final int BATCH = 32;
@@ -211,9 +211,39 @@ public final class Embeddings implements AutoCloseable {
     }
   }
 
+  /**
+   * Marks dialogue rows that repeat an earlier row's text ("ok", "thanks", the same reply):
+   * they are not embedded, since a hundred identical vectors would fill every place the index
+   * offers near them. The first of them is found by meaning, the rest by their words.
+   */
+  private void markRepeats(List<Long> ids) throws SQLException {
+    db.transaction(c -> {
+      try (var s = c.prepareStatement("UPDATE dialogue d SET repeats = true WHERE id = ANY(?) "
+          + "AND EXISTS (SELECT 1 FROM dialogue e WHERE md5(e.text) = md5(d.text) "
+          + "AND e.text = d.text AND e.id < d.id)")) {
+        s.setArray(1, c.createArrayOf("bigint", ids.toArray()));
+        s.executeUpdate();
+      }
+      return null;
+    });
+  }
+
   /** Embeds one batch of a table; returns how many rows got an embedding. */
   int fillBatch(String table, String worth) {
     try {
+      if (table.equals("dialogue")) {
+        markRepeats(db.transaction(c -> {
+          var ids = new ArrayList<Long>();
+          try (var s = c.prepareStatement("SELECT id FROM dialogue WHERE embedding IS NULL AND "
+              + worth + " ORDER BY id DESC LIMIT " + BATCH * 4);
+              ResultSet r = s.executeQuery()) {
+            while (r.next()) {
+              ids.add(r.getLong(1));
+            }
+          }
+          return ids;
+        }));
+      }
       record Row(long id, String text) {}
       List<Row> rows = db.transaction(c -> {
         var list = new ArrayList<Row>();

@@ -24,7 +24,7 @@ import scrittabot.llm.LlmException;
  */
 final class Recall implements Recaller {
   private static final Logger log = LoggerFactory.getLogger(Recall.class);
-  private static final int CANDIDATES = 20;
+  private static final int CANDIDATES = 40;
   private static final int MAX_QUERY_CHARS = 2000;
   private static final int MAX_ITEM_CHARS = 400;
   private static final Duration RERANK_AWAY = Duration.ofMinutes(10);

@@ -28,13 +28,22 @@ import java.util.regex.Pattern;
  * iterative scans keep looking when a filter drops many.
  */
 public final class Search {
-  /** How many candidates each list gives to the fusion. */
-  private static final int CANDIDATES = 20;
+  /**
+   * How many candidates each list gives to the fusion: many, since near-duplicates are dropped
+   * after it (a hundred "I see."s near a short question must leave room for the rest). HNSW
+   * finds about ef_search of them at one go.
+   */
+  private static final int VECTOR_CANDIDATES = 100;
+  private static final int WORD_CANDIDATES = 40;
   /** The usual constant of reciprocal rank fusion: ranks far down count little, never nothing. */
   private static final int RRF_K = 60;
   static final int EF_SEARCH = 100;
   private static final Pattern WORD = Pattern.compile("[\\p{L}\\p{N}_]{3,}");
+  private static final Pattern WORD_ANY = Pattern.compile("[\\p{L}\\p{N}]+");
   private static final int QUERY_WORDS = 16;
+
+  /** The dialogue's kinds worth finding: people's messages and files, the agent's replies. */
+  static final List<String> DIALOGUE_KINDS = List.of("message", "file", "reply");
 
   /** What can be searched. */
   public enum Source { NOTES, DIALOGUE, CHUNKS }
@@ -51,23 +60,29 @@ public final class Search {
   public record Hit(String kind, String ref, Instant time, String who, String room, String text,
       double score) {}
 
+  private static final double COMMON_SHARE = 0.05;
+  private static final long COMMON_TTL_NANOS = 5L * 60 * 1_000_000_000;
+
   private final Database db;
+  private volatile Set<String> common;
+  private volatile long commonRead;
 
   public Search(Database db) {
     this.db = db;
   }
 
   public List<Hit> run(Query q) throws SQLException {
-    String tsQuery = tsQuery(q.text());
+    String tsQuery = tsQuery(q.text(), commonWords());
     return db.transaction(c -> {
       tune(c);
       var lists = new ArrayList<List<Hit>>();
       for (Source source : q.sources()) {
+        List<String> kinds = q.kind() != null ? List.of(q.kind()) : DIALOGUE_KINDS;
         if (q.vector() != null) {
-          lists.add(find(c, source, q, null));
+          lists.add(find(c, source, q, null, kinds));
         }
         if (tsQuery != null) {
-          lists.add(find(c, source, q, tsQuery));
+          lists.add(find(c, source, q, tsQuery, kinds));
         }
       }
       return fuse(lists, q.limit());
@@ -102,20 +117,65 @@ public final class Search {
     });
   }
 
-  /** The words of a text as an OR query; long words first, a cheap stand-in for rarity. */
-  static String tsQuery(String text) {
+  /**
+   * The words of a text as an OR query, without the words that most of what is stored holds
+   * ("the", "and", "ja", "che": whatever the language): they match everything and rank nothing.
+   * Long words first when there are many.
+   */
+  static String tsQuery(String text, Set<String> common) {
     if (text == null) {
       return null;
     }
     Set<String> words = new HashSet<>();
     Matcher m = WORD.matcher(text.toLowerCase());
     while (m.find()) {
-      words.add(m.group());
+      if (!common.contains(m.group())) {
+        words.add(m.group());
+      }
     }
     List<String> chosen = words.stream()
         .sorted((a, b) -> b.length() != a.length() ? b.length() - a.length() : a.compareTo(b))
         .limit(QUERY_WORDS).toList();
     return chosen.isEmpty() ? null : String.join(" | ", chosen);
+  }
+
+  /**
+   * Words in more than {@value #COMMON_SHARE} of the rows of a searched table, from the
+   * statistics PostgreSQL keeps anyway (ANALYZE, run by autovacuum as tables grow); read again
+   * every few minutes. Empty for a young memory, which has no statistics yet.
+   */
+  private Set<String> commonWords() throws SQLException {
+    long now = System.nanoTime();
+    if (now - commonRead < COMMON_TTL_NANOS && common != null) {
+      return common;
+    }
+    Set<String> words = db.transaction(c -> {
+      var found = new HashSet<String>();
+      try (var s = c.prepareStatement("SELECT most_common_elems::text, most_common_elem_freqs "
+          + "FROM pg_stats WHERE schemaname = '" + Database.SCHEMA + "' AND attname = 'words' "
+          + "AND most_common_elems IS NOT NULL");
+          ResultSet r = s.executeQuery()) {
+        while (r.next()) {
+          String[] elems = parseTextArray(r.getString(1));
+          Float[] freqs = (Float[]) r.getArray(2).getArray();
+          for (int i = 0; i < elems.length && i < freqs.length; i++) {
+            if (freqs[i] > COMMON_SHARE) {
+              found.add(elems[i]);
+            }
+          }
+        }
+      }
+      return found;
+    });
+    common = words;
+    commonRead = now;
+    return words;
+  }
+
+  /** {a,b,"c d"} as PostgreSQL writes a text array; lexemes of 'simple' hold no quotes. */
+  private static String[] parseTextArray(String text) {
+    String inner = text.substring(1, text.length() - 1);
+    return inner.isEmpty() ? new String[0] : inner.replace("\"", "").split(",");
   }
 
   private void tune(Connection c) throws SQLException {
@@ -137,18 +197,16 @@ public final class Search {
           + (q.from() == null ? "" : " AND created >= ?") + (q.to() == null ? "" : " AND created < ?")
           + order;
       case DIALOGUE -> "SELECT id, time, kind, sender, room, text FROM dialogue WHERE "
-          + (q.withWaiting() ? "(step < ? OR step IS NULL)" : "step < ?")
-          + " AND kind IN ('message', 'file', 'reply', 'code')"
+          + (q.withWaiting() ? "(step < ? OR step IS NULL)" : "step < ?") + " AND kind = ANY(?)"
           + (q.from() == null ? "" : " AND time >= ?") + (q.to() == null ? "" : " AND time < ?")
-          + (q.room() == null ? "" : " AND room = ?") + (q.kind() == null ? "" : " AND kind = ?")
-          + order;
+          + (q.room() == null ? "" : " AND room = ?") + order;
       case CHUNKS -> "SELECT id, document, depth, text FROM chunks WHERE true" + order;
     };
   }
 
-  private List<Hit> find(Connection c, Source source, Query q, String tsQuery)
-      throws SQLException {
-    try (PreparedStatement s = prepare(c, "", source, q, tsQuery)) {
+  private List<Hit> find(Connection c, Source source, Query q, String tsQuery,
+      List<String> kinds) throws SQLException {
+    try (PreparedStatement s = prepare(c, "", source, q, tsQuery, kinds)) {
       var hits = new ArrayList<Hit>();
       try (ResultSet r = s.executeQuery()) {
         while (r.next()) {
@@ -166,7 +224,7 @@ public final class Search {
       try (Statement s = c.createStatement()) {
         s.execute("SET LOCAL enable_seqscan = off"); // tables in tests are small
       }
-      try (PreparedStatement s = prepare(c, "EXPLAIN ", source, q, null);
+      try (PreparedStatement s = prepare(c, "EXPLAIN ", source, q, null, DIALOGUE_KINDS);
           ResultSet r = s.executeQuery()) {
         var plan = new StringBuilder();
         while (r.next()) {
@@ -179,12 +237,13 @@ public final class Search {
 
   /** One list's statement with its parameters bound: by vector when {@code tsQuery} is null. */
   private static PreparedStatement prepare(Connection c, String prefix, Source source, Query q,
-      String tsQuery) throws SQLException {
+      String tsQuery, List<String> kinds) throws SQLException {
     boolean byVector = tsQuery == null;
     PreparedStatement s = c.prepareStatement(prefix + sql(source, q, byVector));
     int i = 1;
     if (source == Source.DIALOGUE) {
       s.setLong(i++, q.beforeStep());
+      s.setArray(i++, c.createArrayOf("text", kinds.toArray()));
     }
     if (source != Source.CHUNKS) {
       if (q.from() != null) {
@@ -198,9 +257,6 @@ public final class Search {
       if (q.room() != null) {
         s.setString(i++, q.room());
       }
-      if (q.kind() != null) {
-        s.setString(i++, q.kind());
-      }
     }
     if (byVector) {
       s.setObject(i++, Embeddings.vector(q.vector()));
@@ -208,7 +264,7 @@ public final class Search {
       s.setString(i++, tsQuery);
       s.setString(i++, tsQuery);
     }
-    s.setInt(i, CANDIDATES);
+    s.setInt(i, byVector ? VECTOR_CANDIDATES : WORD_CANDIDATES);
     return s;
   }
 
@@ -253,7 +309,10 @@ public final class Search {
     }).toList();
   }
 
-  /** Reciprocal rank fusion of the lists; a text seen before (near enough) is shown once. */
+  /**
+   * Reciprocal rank fusion of the lists. A near-duplicate of a hit already taken (most of its
+   * words the same) is left out: ten variants of one remark would crowd out everything else.
+   */
   static List<Hit> fuse(List<List<Hit>> lists, int limit) {
     var scores = new LinkedHashMap<String, Double>();
     var byRef = new HashMap<String, Hit>();
@@ -264,13 +323,15 @@ public final class Search {
         byRef.putIfAbsent(h.ref(), h);
       }
     }
-    var seen = new HashSet<String>();
+    var taken = new ArrayList<Set<String>>();
     var fused = new ArrayList<Hit>();
     scores.entrySet().stream()
         .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
         .forEach(e -> {
           Hit h = byRef.get(e.getKey());
-          if (fused.size() < limit && seen.add(normalised(h.text()))) {
+          Set<String> words = words(h.text());
+          if (fused.size() < limit && taken.stream().noneMatch(t -> nearlySame(t, words))) {
+            taken.add(words);
             fused.add(new Hit(h.kind(), h.ref(), h.time(), h.who(), h.room(), h.text(),
                 e.getValue()));
           }
@@ -278,9 +339,24 @@ public final class Search {
     return fused;
   }
 
-  /** Case, spacing and punctuation do not make a text new. */
-  static String normalised(String text) {
-    String t = text.toLowerCase().replaceAll("[^\\p{L}\\p{N}]+", " ").strip();
-    return t.length() > 500 ? t.substring(0, 500) : t;
+  /** Share of words in common (Jaccard) from which two texts say nearly the same. */
+  private static final double NEARLY_SAME = 0.6;
+
+  static boolean nearlySame(Set<String> a, Set<String> b) {
+    if (a.isEmpty() || b.isEmpty()) {
+      return a.equals(b);
+    }
+    long common = a.stream().filter(b::contains).count();
+    return (double) common / (a.size() + b.size() - common) >= NEARLY_SAME;
+  }
+
+  /** The words of a text (its first 2,000 characters), lower case. */
+  static Set<String> words(String text) {
+    var words = new HashSet<String>();
+    Matcher m = WORD_ANY.matcher(text.length() > 2000 ? text.substring(0, 2000) : text);
+    while (m.find()) {
+      words.add(m.group().toLowerCase());
+    }
+    return words;
   }
 }

@@ -112,9 +112,9 @@ public final class MemoryTools {
               : switch (kind) {
                 case "note", "notes" -> EnumSet.of(Search.Source.NOTES);
                 case "document", "documents" -> EnumSet.of(Search.Source.CHUNKS);
-                case "message", "reply", "file", "code" -> EnumSet.of(Search.Source.DIALOGUE);
+                case "message", "reply", "file" -> EnumSet.of(Search.Source.DIALOGUE);
                 default -> throw ToolError.value("search_memory(): kind must be note, message, "
-                    + "reply or document, not '" + kind + "'");
+                    + "file, reply or document, not '" + kind + "'");
               };
           String dialogueKind = sources.equals(EnumSet.of(Search.Source.DIALOGUE)) ? kind : null;
           return database(args, () -> memory.search().run(new Search.Query(query,

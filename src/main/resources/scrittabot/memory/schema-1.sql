@@ -16,6 +16,7 @@ CREATE TABLE scrittabot.dialogue (
   step bigint,                 -- the step that showed it to the agent; null while it waits
   dropped boolean NOT NULL DEFAULT false,  -- given up on: never shown
   answered boolean NOT NULL DEFAULT false, -- the agent sent an answer while it was shown
+  repeats boolean NOT NULL DEFAULT false,  -- the same text as an earlier row: not embedded again
   embedding halfvec,
   words tsvector GENERATED ALWAYS AS (to_tsvector('simple', text)) STORED
 );
@@ -25,6 +26,8 @@ CREATE INDEX dialogue_waiting ON scrittabot.dialogue (id) WHERE step IS NULL AND
 CREATE INDEX dialogue_step ON scrittabot.dialogue (step);
 CREATE INDEX dialogue_time ON scrittabot.dialogue (time);
 CREATE INDEX dialogue_words ON scrittabot.dialogue USING gin (words);
+CREATE INDEX dialogue_text_md5 ON scrittabot.dialogue (md5(text));
+CREATE INDEX dialogue_unembedded ON scrittabot.dialogue (id) WHERE embedding IS NULL;
 
 -- One row a step: the events as the prompt showed them and the reply; the prompt's dialogue is
 -- rebuilt from these after a restart.
@@ -56,6 +59,7 @@ CREATE TABLE scrittabot.notes (
   words tsvector NOT NULL
 );
 CREATE INDEX notes_words ON scrittabot.notes USING gin (words);
+CREATE INDEX notes_unembedded ON scrittabot.notes (id) WHERE embedding IS NULL;
 
 -- Received documents, their chunks at each summary depth, and the edges between chunks.
 CREATE TABLE scrittabot.documents (
@@ -85,6 +89,7 @@ CREATE TABLE scrittabot.chunks (
 );
 CREATE INDEX chunks_document ON scrittabot.chunks (document, depth);
 CREATE INDEX chunks_words ON scrittabot.chunks USING gin (words);
+CREATE INDEX chunks_unembedded ON scrittabot.chunks (id) WHERE embedding IS NULL;
 CREATE TABLE scrittabot.chunk_edges (
   from_chunk bigint NOT NULL REFERENCES scrittabot.chunks (id),
   to_chunk bigint NOT NULL REFERENCES scrittabot.chunks (id),

@@ -77,6 +77,8 @@ public final class PlantedFactsBench {
     long embedStart = System.nanoTime();
     awaitEmbedded(memory);
     double embedSeconds = (System.nanoTime() - embedStart) / 1e9;
+    // Autovacuum analyzes a table that grew this much; here it is not left to its timing.
+    memory.database().transaction(c -> c.createStatement().execute("ANALYZE"));
     int inWindow = 0;
     int recalled = 0;
     var missed = new ArrayList<String>();
@@ -146,7 +148,7 @@ public final class PlantedFactsBench {
     while (true) {
       long left = memory.database().transaction(c -> {
         try (ResultSet r = c.createStatement().executeQuery("SELECT count(*) FROM dialogue "
-            + "WHERE embedding IS NULL AND kind IN ('message', 'reply')")) {
+            + "WHERE embedding IS NULL AND kind IN ('message', 'reply') AND NOT repeats")) {
           r.next();
           return r.getLong(1);
         }
