@@ -23,6 +23,7 @@ import scrittabot.matrix.MatrixChannel;
 import scrittabot.memory.Database;
 import scrittabot.memory.DatabaseUrl;
 import scrittabot.memory.Memory;
+import scrittabot.memory.Reembed;
 import scrittabot.memory.Reset;
 import sun.misc.Signal;
 
@@ -31,7 +32,7 @@ public final class Main {
   private static final String USAGE = """
       Usage: java -jar scrittabot.jar [--config FILE] [--console] [--login [HOMESERVER [USER]]]
                                       [--import-credentials FILE] [--replay FILE]
-                                      [--reset-db [--yes]] [--help] [--version]
+                                      [--reset-db [--yes]] [--reembed] [--help] [--version]
         --config FILE   the config file (default: config.yaml)
         --console       chat with the agent in this terminal instead of Matrix
         --login         log in to Matrix with a password (asked for) and write the access token
@@ -42,12 +43,14 @@ public final class Main {
         --replay FILE   send a dumped failed LLM request again and print the answer
         --reset-db      delete everything the bot remembers (its tables in database_url) and
                         start afresh; asks first, unless --yes is given
+        --reembed       recompute every embedding with model_embedding (after changing the
+                        embedding model); every text is kept
         --help          show this help
         --version       show the version""";
 
   /** The parsed command line. */
   record Options(Path config, boolean console, Path replay, boolean help, boolean version,
-      List<String> login, Path credentials, boolean resetDb, boolean yes) {}
+      List<String> login, Path credentials, boolean resetDb, boolean yes, boolean reembed) {}
 
   /** A mistake on the command line or in the config: printed as one line, exit code 2. */
   static final class UsageException extends Exception {
@@ -82,14 +85,20 @@ public final class Main {
     if (options.login() != null || options.credentials() != null) {
       return writeCredentials(options);
     }
-    Config config = Config.load(options.config(), options.console() || options.resetDb());
-    setUpLogging(options.resetDb() ? "warn" : config.logLevel());
+    boolean maintenance = options.resetDb() || options.reembed();
+    Config config = Config.load(options.config(), options.console() || maintenance);
+    setUpLogging(maintenance ? "warn" : config.logLevel());
     var log = LoggerFactory.getLogger(Main.class);
     config.warnings().forEach(log::warn);
     try {
       if (options.resetDb()) {
         try (Database db = database(config)) {
           return Reset.run(db, options.yes(), System.in, System.out);
+        }
+      }
+      if (options.reembed()) {
+        try (Database db = database(config)) {
+          return Reembed.run(db, config, System.out);
         }
       }
       log.info("starting {} with {}", version(), config);
@@ -254,6 +263,7 @@ public final class Main {
     Path credentials = null;
     boolean resetDb = false;
     boolean yes = false;
+    boolean reembed = false;
     for (int i = 0; i < args.size(); i++) {
       String arg = args.get(i);
       switch (arg) {
@@ -269,12 +279,14 @@ public final class Main {
         case "--console" -> console = true;
         case "--reset-db" -> resetDb = true;
         case "--yes" -> yes = true;
+        case "--reembed" -> reembed = true;
         case "--help", "-h" -> help = true;
         case "--version" -> version = true;
         default -> throw new UsageException("unknown option '" + arg + "' (try --help)");
       }
     }
-    return new Options(config, console, replay, help, version, login, credentials, resetDb, yes);
+    return new Options(config, console, replay, help, version, login, credentials, resetDb, yes,
+        reembed);
   }
 
   private static String value(List<String> args, int i, String option) throws UsageException {

@@ -174,6 +174,39 @@ class RecallIT {
     assertTrue(recalled.length() < 1000, "cut: " + recalled.length());
   }
 
+  @Test
+  void anotherEmbeddingModelIsRefusedClearlyUntilReembedRecomputesEverything() throws Exception {
+    memory.close();
+    String url = TestDatabase.create("reembed");
+    Config config = Config.fromMap(Map.of("openai_url", llm.url(), "model_llm", "scripted"),
+        true);
+    memory = new Memory(Database.open(DatabaseUrl.parse(url)), config);
+    talk("the boat is moored at the north pier", "ok");
+    chatter(3);
+    awaitEmbedded();
+    memory.close();
+    try (var other = ScriptedLlmServer.start().embeddingDimensions(32)) {
+      Config otherConfig = Config.fromMap(Map.of("openai_url", other.url(), "model_llm",
+          "scripted", "model_embedding", "other-model"), true);
+      memory = new Memory(Database.open(DatabaseUrl.parse(url)), otherConfig);
+      var before = recall("where is the boat moored?", 100);
+      assertTrue(before.text().contains("north pier"), "words still find it: " + before.text());
+      assertTrue(before.info().contains("\"hybrid\":false"), before.info());
+      memory.close();
+      var out = new java.io.ByteArrayOutputStream();
+      try (Database db = Database.open(DatabaseUrl.parse(url))) {
+        assertEquals(0, Reembed.run(db, otherConfig, new java.io.PrintStream(out, true)));
+      }
+      assertTrue(out.toString().contains("Done"), out.toString());
+      memory = new Memory(Database.open(DatabaseUrl.parse(url)), otherConfig);
+      assertEquals(0, count("SELECT count(*) FROM dialogue WHERE embedding IS NULL AND NOT "
+          + "repeats AND kind IN ('message', 'reply')"));
+      var after = recall("where is the boat moored?", 100);
+      assertTrue(after.text().contains("north pier"), after.text());
+      assertTrue(after.info().contains("\"hybrid\":true"), after.info());
+    }
+  }
+
   /**
    * pgvector falls back to a sequential scan, quietly, for a query shape it cannot serve from
    * its index (DESC, a wrapped expression, a threshold, a join): each search must keep the shape.
