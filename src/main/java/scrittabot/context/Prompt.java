@@ -170,8 +170,12 @@ public final class Prompt {
         before - dialogue.size(), contextTokens);
   }
 
+  /**
+   * What the dialogue, the state and the new events may take. A thirty-second of the context is
+   * kept free: the chat template adds tokens to every message that no character count sees.
+   */
   private int eventsAndDialogueBudget() {
-    return contextTokens - replyTokens() - estimate.tokens(system.length());
+    return contextTokens - replyTokens() - estimate.tokens(system.length()) - contextTokens / 32;
   }
 
   private long eventChars() {

@@ -250,4 +250,81 @@ class KernelIT {
     assertTrue(requests.get(1).lastUserText().contains("sandbox was restarted"));
     assertTrue(requests.get(2).lastUserText().contains("NameError"), "state is gone after reset");
   }
+
+  @Test
+  void theAgentKeepsAndFindsNotesAndPastConversationFromPython() throws Exception {
+    respond(r -> {
+      String last = r.lastUserText();
+      if (last.contains("remember")) {
+        return """
+            ```python
+            ref = make_note("USER drinks tea without sugar", ["USER", "tea"])
+            print("made", ref)
+            print("again", make_note("USER drinks tea without sugar", ["tea", "USER"]))
+            print("found", [n["summary"] for n in search_note(keywords=["TEA"])])
+            print("memory", [h["kind"] for h in search_memory("tea without sugar")])
+            print("said", [h["text"] for h in recall_conversation(date_from="2000-01-01")])
+            print("replaced", replace_note(ref, summary="USER drinks green tea"))
+            print("now", [n["summary"] for n in search_note(summary_contains="tea")])
+            recall_conversation(date_from="yesterday")
+            ```""";
+      }
+      return SLEEP;
+    });
+    say("please remember that I drink tea without sugar");
+    startKernel();
+    List<Request> requests = llm.awaitRequests(2, Duration.ofSeconds(60));
+    String output = requests.get(1).lastUserText();
+    assertTrue(output.contains("made n1"), output);
+    assertTrue(output.contains("again not stored: note n1 already says this"), output);
+    assertTrue(output.contains("found ['USER drinks tea without sugar']"), output);
+    assertTrue(output.contains("memory ['note'"), output);
+    assertTrue(output.contains("said ['please remember that I drink tea without sugar']"),
+        output);
+    assertTrue(output.contains("replaced n2"), output);
+    assertTrue(output.contains("now ['USER drinks green tea']"), "the old note is superseded: "
+        + output);
+    assertTrue(output.contains("ValueError: recall_conversation(): date_from must be a date"),
+        output);
+  }
+
+  /**
+   * A small context and a long conversation: every prompt fits, the system prompt is never cut,
+   * and what was said at the start still comes back by recall at the end.
+   */
+  @Test
+  @Timeout(value = 300, unit = TimeUnit.SECONDS)
+  void aLongConversationInASmallContextNeverOverflowsAndStillRecalls() throws Exception {
+    int context = 4096;
+    respond(r -> {
+      var said = java.util.regex.Pattern.compile("<message [^>]*>\\n(.*?)\\n</message>",
+          java.util.regex.Pattern.DOTALL).matcher(r.lastUserText());
+      var code = new StringBuilder("```python\n");
+      while (said.find()) {
+        code.append("send_message('noted: ").append(said.group(1).length()).append("')\n");
+      }
+      return "Thinking about it.\n" + code + "sleep()\n```";
+    });
+    startKernel(Map.of("context_llm", context, "max_llm_calls_per_hour", 100_000));
+    var random = new java.util.Random(7);
+    int turns = 300;
+    for (int i = 0; i < turns; i++) {
+      String text = i == 0 ? "the secret code word is pelargonium"
+          : "turn " + i + " " + "blah ".repeat(10 + random.nextInt(80));
+      say(text);
+      llm.awaitRequests(i + 1, Duration.ofSeconds(60));
+    }
+    say("what was the secret code word?");
+    List<Request> requests = llm.awaitRequests(turns + 1, Duration.ofSeconds(60));
+    String system = requests.getFirst().messages().getFirst().text();
+    for (Request r : requests) {
+      int tokens = r.prompt().length() / 4; // as the scripted server counts
+      int reply = ((Number) r.payload().get("max_tokens")).intValue();
+      assertTrue(tokens + reply <= context, "fits: " + tokens + " + " + reply);
+      assertEquals(system, r.messages().getFirst().text(), "the system prompt is never cut");
+    }
+    assertTrue(bot.prompt().droppedTurns() > 100, "old turns left the window");
+    String last = requests.getLast().lastUserText();
+    assertTrue(last.contains("From your memory") && last.contains("pelargonium"), last);
+  }
 }
