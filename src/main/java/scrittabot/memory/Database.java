@@ -317,7 +317,8 @@ public final class Database implements AutoCloseable {
     transaction(c -> {
       try (Statement s = c.createStatement()) {
         s.execute("CREATE SCHEMA IF NOT EXISTS " + SCHEMA);
-        s.execute("CREATE TABLE IF NOT EXISTS " + SCHEMA + ".schema_version (version int NOT NULL)");
+        s.execute("CREATE TABLE IF NOT EXISTS " + SCHEMA
+            + ".schema_version (version int NOT NULL)");
         int version;
         try (ResultSet r = s.executeQuery("SELECT max(version) FROM " + SCHEMA
             + ".schema_version")) {

@@ -164,19 +164,19 @@ public final class Memory implements Journal, AutoCloseable {
 
   @Override
   public void dropped(List<Long> ids) {
-    writer.submit("dropped events " + ids, c -> {
-      try (var s = c.prepareStatement("UPDATE dialogue SET dropped = true WHERE id = ANY(?)")) {
-        s.setArray(1, longs(c, ids));
-        s.executeUpdate();
-      }
-      return null;
-    });
+    mark("dropped", ids);
   }
 
   @Override
   public void answered(List<Long> ids) {
-    writer.submit("answered events " + ids, c -> {
-      try (var s = c.prepareStatement("UPDATE dialogue SET answered = true WHERE id = ANY(?)")) {
+    mark("answered", ids);
+  }
+
+  /** Sets a flag of these dialogue rows: dropped or answered. */
+  private void mark(String flag, List<Long> ids) {
+    writer.submit(flag + " events " + ids, c -> {
+      try (var s = c.prepareStatement("UPDATE dialogue SET " + flag
+          + " = true WHERE id = ANY(?)")) {
         s.setArray(1, longs(c, ids));
         s.executeUpdate();
       }

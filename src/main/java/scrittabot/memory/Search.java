@@ -194,8 +194,8 @@ public final class Search {
             + " DESC LIMIT ?";
     return switch (source) {
       case NOTES -> "SELECT id, created, summary, keywords FROM notes WHERE superseded IS NULL"
-          + (q.from() == null ? "" : " AND created >= ?") + (q.to() == null ? "" : " AND created < ?")
-          + order;
+          + (q.from() == null ? "" : " AND created >= ?")
+          + (q.to() == null ? "" : " AND created < ?") + order;
       case DIALOGUE -> "SELECT id, time, kind, sender, room, text FROM dialogue WHERE "
           + (q.withWaiting() ? "(step < ? OR step IS NULL)" : "step < ?") + " AND kind = ANY(?)"
           + (q.from() == null ? "" : " AND time >= ?") + (q.to() == null ? "" : " AND time < ?")

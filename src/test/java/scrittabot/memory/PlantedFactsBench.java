@@ -21,6 +21,7 @@ import scrittabot.kernel.Event;
 import scrittabot.kernel.Flow;
 import scrittabot.kernel.Journal;
 import scrittabot.kernel.RamJournal;
+import scrittabot.kernel.RecordingChannel;
 import scrittabot.kernel.Recaller;
 import scrittabot.llm.ScriptedLlmServer;
 import scrittabot.tools.CoreTools;
@@ -107,15 +108,7 @@ public final class PlantedFactsBench {
 
   /** The prompt the bot builds, with its own system prompt and tool reference. */
   private static Prompt botPrompt(Config config) {
-    Channel channel = new Channel() {
-      @Override
-      public void send(String room, String text) {}
-
-      @Override
-      public String defaultRoom() {
-        return "lobby";
-      }
-    };
+    Channel channel = new RecordingChannel();
     var flow = new Flow(channel, new RamJournal());
     var tools = new ArrayList<Tool>(new CoreTools(channel, new AgentState(json -> { }), flow,
         Path.of("files")).all());
