@@ -239,7 +239,7 @@ public final class Kernel {
     sameFailures = 0;
     log.debug("agent replied:\n{}", reply);
     record(new Step(steps, shown, reply), batch, started, usage, System.nanoTime() - llmStart,
-        recalled.info());
+        info(messages, stateText, shown, recalled));
     afterStep(blocks.found(), fromOutside, outputs);
     return true;
   }
@@ -256,6 +256,19 @@ public final class Kernel {
       queue.putFirst(List.copyOf(batch.subList(fit, batch.size())));
     }
     return batch.subList(0, fit);
+  }
+
+  /** What the step's record says of its prompt: each section's size (estimated tokens), recall. */
+  private String info(List<ChatMessage> messages, String stateText, String shown,
+      Recaller.Recalled recalled) {
+    long dialogue = messages.subList(1, messages.size() - 1).stream()
+        .mapToLong(m -> m.text().length()).sum();
+    var info = new java.util.LinkedHashMap<String, Object>();
+    info.put("sections", Map.of("system", estimate.tokens(messages.getFirst().text().length()),
+        "dialogue", estimate.tokens(dialogue), "state", estimate.tokens(stateText.length()),
+        "events", estimate.tokens(shown.length())));
+    info.put("recall", recalled.info() == null ? null : Json.parse(recalled.info()));
+    return Json.write(info);
   }
 
   /** The step goes into the prompt's dialogue and the journal, with the prompt's window. */

@@ -286,6 +286,16 @@ class KernelIT {
         + output);
     assertTrue(output.contains("ValueError: recall_conversation(): date_from must be a date"),
         output);
+    assertTrue(memory.flush(Duration.ofSeconds(10)));
+    String info = memory.database().transaction(c -> {
+      try (var r = c.createStatement().executeQuery("SELECT info FROM steps ORDER BY step "
+          + "LIMIT 1")) {
+        r.next();
+        return r.getString(1);
+      }
+    });
+    assertTrue(info.matches(".*\"sections\":\\{.*\"system\":\\d+.*"), "the step's record says "
+        + "what its prompt held: " + info);
   }
 
   /**
