@@ -2,6 +2,7 @@ package scrittabot;
 
 import java.util.Map;
 import java.util.stream.Stream;
+import org.slf4j.LoggerFactory;
 import scrittabot.context.Prompt;
 import scrittabot.context.TokenEstimate;
 import scrittabot.kernel.AgentState;
@@ -34,9 +35,9 @@ public final class Bot implements AutoCloseable {
 
   public Bot(Config config, Memory memory, EventQueue queue, Channel channel, LlmClient llm) {
     var state = new AgentState(json -> memory.save("agent", json));
-    state.restore(memory.load("agent"));
+    restore("mood and goals", () -> state.restore(memory.load("agent")));
     var flow = new Flow(channel, memory);
-    flow.restore(memory.load("sleep"));
+    restore("sleep", () -> flow.restore(memory.load("sleep")));
     var tools = new ToolSet(Stream.concat(
         new CoreTools(channel, state, flow, config.filesDir()).all().stream(),
         new MemoryTools(memory, flow).all().stream()).toList());
@@ -47,9 +48,19 @@ public final class Bot implements AutoCloseable {
     this.prompt = new Prompt(tools.reference(), config.contextLlm(), config.recallTokens(),
         estimate);
     prompt.checkFits();
-    restorePrompt(memory, estimate);
+    restore("the prompt's dialogue", () -> restorePrompt(memory, estimate));
     this.kernel = new Kernel(queue, memory, memory.recaller(), llm, sandbox, prompt, state, flow,
         estimate, config.maxLlmCallsPerHour());
+  }
+
+  /** A piece of saved state that cannot be read is logged and left at its default. */
+  private static void restore(String what, Runnable restore) {
+    try {
+      restore.run();
+    } catch (RuntimeException e) {
+      LoggerFactory.getLogger(Bot.class).error("the saved {} cannot be read ({}); starting "
+          + "without it", what, e.toString());
+    }
   }
 
   /** The dialogue from where the last run's window started, and its token calibration. */

@@ -92,12 +92,12 @@ public final class Main {
     config.warnings().forEach(log::warn);
     try {
       if (options.resetDb()) {
-        try (Database db = database(config)) {
+        try (Database db = database(config, false)) {
           return Reset.run(db, options.yes(), System.in, System.out);
         }
       }
       if (options.reembed()) {
-        try (Database db = database(config)) {
+        try (Database db = database(config, true)) {
           return Reembed.run(db, config, System.out);
         }
       }
@@ -114,7 +114,7 @@ public final class Main {
   /** The memory in database_url; a database that is down is waited for. */
   private static Memory openMemory(Config config) throws Config.ConfigException,
       InterruptedException {
-    Database db = database(config);
+    Database db = database(config, true);
     try {
       return new Memory(db, config);
     } catch (java.sql.SQLException e) {
@@ -124,15 +124,15 @@ public final class Main {
     }
   }
 
-  private static Database database(Config config) throws Config.ConfigException,
-      InterruptedException {
+  private static Database database(Config config, boolean migrate)
+      throws Config.ConfigException, InterruptedException {
     if (config.databaseUrl() == null) {
       throw new Config.ConfigException("database_url is missing from the config: 'make run' "
           + "sets up a local PostgreSQL and writes it, or set it to your own "
           + "(postgresql://user:password@host:5432/database, with the vector extension)");
     }
     try {
-      return Database.open(DatabaseUrl.parse(config.databaseUrl()));
+      return Database.open(DatabaseUrl.parse(config.databaseUrl()), migrate);
     } catch (IllegalArgumentException | Database.Unusable e) {
       throw new Config.ConfigException(e.getMessage());
     }

@@ -74,6 +74,7 @@ public final class Flow implements Control {
     nudged.remove(room);
     if (!shown.isEmpty()) {
       journal.answered(shown);
+      journal.awaitWritten(Duration.ofSeconds(2)); // in before the answer leaves the bot
       shown = List.of(); // once a step is enough
     }
   }

@@ -1,5 +1,6 @@
 package scrittabot.kernel;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import scrittabot.context.Step;
@@ -42,6 +43,12 @@ public interface Journal {
 
   /** The number of the last step recorded; 0 before the first. */
   long lastStep();
+
+  /**
+   * Waits, at most {@code timeout}, until what was written so far is in the database; at once
+   * when the database is away. For writes that must be in before something leaves the bot.
+   */
+  void awaitWritten(Duration timeout);
 
   /** A named piece of state as JSON text, or null when it was never saved. */
   String load(String key);

@@ -145,14 +145,15 @@ public final class Kernel {
    * The step's events are dropped, since they may be what triggers the bug, and the next step
    * waits a growing pause so that a repeating failure does not spin.
    */
-  private void stepSafely(List<Queued> batch) throws InterruptedException {
+  private void stepSafely(List<Queued> pending) throws InterruptedException {
     Channel channel = flow.channel();
+    List<Queued> batch = fitting(pending);
     List<Event> events = Queued.events(batch);
     channel.stepStarted(events);
     boolean handled = false; // also when interrupted: the events were not dealt with
     boolean crashed = false;
     try {
-      handled = step(batch);
+      handled = step(batch, pending.size() - batch.size());
     } catch (RuntimeException e) {
       log.error("step {} failed; its {} events are dropped", steps, events.size(), e);
       journal.dropped(Queued.ids(batch));
@@ -171,13 +172,12 @@ public final class Kernel {
   }
 
   /**
-   * One step: events in, LLM reply out, code run, outputs queued. Returns false when the events
-   * went back to the queue for another try.
+   * One step: events in, LLM reply out, code run, outputs queued. {@code waiting} more events
+   * arrived than the step can show. Returns false when the events went back to the queue for
+   * another try.
    */
-  boolean step(List<Queued> batch) throws InterruptedException {
+  boolean step(List<Queued> batch, int waiting) throws InterruptedException {
     steps++;
-    int arrived = batch.size();
-    batch = fitting(batch);
     flow.beginStep(Queued.ids(batch));
     List<Event> events = Queued.events(batch);
     boolean fromOutside = false;
@@ -194,9 +194,9 @@ public final class Kernel {
       }
     }
     String shown = events.stream().map(Event::render).collect(Collectors.joining("\n"));
-    if (arrived > batch.size()) {
-      shown += "\n" + notice((arrived - batch.size()) + " more events arrived than one step can "
-          + "show; they follow in the next steps.").render();
+    if (waiting > 0) {
+      shown += "\n" + notice(waiting + " more events arrived than one step can show; they "
+          + "follow in the next steps.").render();
     }
     shown = prompt.fit(shown);
     Instant started = Instant.now();
@@ -251,8 +251,8 @@ public final class Kernel {
   private List<Queued> fitting(List<Queued> batch) {
     int fit = prompt.fitting(batch.stream().map(q -> q.event().render()).toList());
     if (fit < batch.size()) {
-      log.info("step {}: {} of {} events fit into one step; the rest follow in the next", steps,
-          fit, batch.size());
+      log.info("step {}: {} of {} events fit into one step; the rest follow in the next",
+          steps + 1, fit, batch.size());
       queue.putFirst(List.copyOf(batch.subList(fit, batch.size())));
     }
     return batch.subList(0, fit);

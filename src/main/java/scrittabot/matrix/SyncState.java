@@ -3,6 +3,7 @@ package scrittabot.matrix;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -30,6 +31,8 @@ import scrittabot.kernel.Journal;
 final class SyncState {
   private static final Logger log = LoggerFactory.getLogger(SyncState.class);
   static final String KEY = "matrix_sync";
+  /** How long a send waits for its journal to be written; when the database is away, not. */
+  private static final Duration WRITE_WAIT = Duration.ofSeconds(2);
 
   private final Journal journal;
   private String nextBatch;
@@ -61,6 +64,7 @@ final class SyncState {
       try {
         state.read(Files.readString(oldFile));
         state.save();
+        journal.awaitWritten(WRITE_WAIT);
         Files.move(oldFile, oldFile.resolveSibling(oldFile.getFileName() + ".imported"));
         log.info("took the Matrix sync state from {} into the database (the file is renamed "
             + ".imported)", oldFile);
@@ -108,10 +112,13 @@ final class SyncState {
     }
   }
 
-  /** A send is about to go out. */
-  synchronized void sending(String path, Object body) {
-    unsent.put(path, body);
-    save();
+  /** A send is about to go out: it is kept first, so that a kill cannot lose it. */
+  void sending(String path, Object body) {
+    synchronized (this) {
+      unsent.put(path, body);
+      save();
+    }
+    journal.awaitWritten(WRITE_WAIT);
   }
 
   /** The homeserver took a send (or refused it for good). */

@@ -55,6 +55,8 @@ public final class Database implements AutoCloseable {
   private final Properties properties = new Properties();
   private final ArrayDeque<Connection> idle = new ArrayDeque<>();
   private Connection lock;
+  /** The server process of the lock's session, to end it should the network drop it. */
+  private int lockPid;
   private String vectorVersion;
 
   private Database(DatabaseUrl url) {
@@ -80,12 +82,23 @@ public final class Database implements AutoCloseable {
    * interrupt), checks pgvector, takes the lock and brings the schema up to date.
    */
   public static Database open(DatabaseUrl url) throws Unusable, InterruptedException {
+    return open(url, true);
+  }
+
+  /**
+   * As {@link #open(DatabaseUrl)}; without {@code migrate} the schema is left as it is (for
+   * --reset-db, which must work on a schema too new for this bot).
+   */
+  public static Database open(DatabaseUrl url, boolean migrate)
+      throws Unusable, InterruptedException {
     var db = new Database(url);
     db.awaitServer();
     try {
       db.checkVector();
       db.takeLock();
-      db.migrate();
+      if (migrate) {
+        db.migrate();
+      }
       return db;
     } catch (SQLException e) {
       db.close();
@@ -142,6 +155,19 @@ public final class Database implements AutoCloseable {
   }
 
   /**
+   * True when {@code e} says the statement itself is wrong (data exception, integrity
+   * violation, syntax or access rule): trying again would fail again.
+   */
+  public static boolean isBadData(Throwable e) {
+    if (e instanceof RuntimeException) {
+      return true; // a bug of ours, e.g. in building the statement
+    }
+    String state = e instanceof SQLException s ? s.getSQLState() : null;
+    return state != null && !isDown(e) && (state.startsWith("22") || state.startsWith("23")
+        || state.startsWith("42") || state.startsWith("2B") || state.startsWith("21"));
+  }
+
+  /**
    * After the server was away: makes sure this bot still holds the lock (a restarted server
    * forgot it). False when another bot took the database meanwhile.
    */
@@ -152,7 +178,14 @@ public final class Database implements AutoCloseable {
       }
       closeQuietly(lock);
       lock = null;
-      takeLock();
+      try {
+        takeLock();
+      } catch (Unusable e) {
+        // After a network drop the server may still hold the old session, and the lock with it,
+        // until TCP keepalive ends it: that session is this bot's own, so end it and try again.
+        endSession(lockPid);
+        takeLock();
+      }
       log.info("database back: the bot's lock on it is taken again");
       return true;
     } catch (SQLException e) {
@@ -294,11 +327,24 @@ public final class Database implements AutoCloseable {
     }
   }
 
+  private void endSession(int pid) throws SQLException {
+    if (pid == 0) {
+      return;
+    }
+    try (Connection c = connect(); var s = c.prepareStatement("SELECT pg_terminate_backend(?)")) {
+      s.setInt(1, pid);
+      s.execute();
+      log.info("ended the bot's own stale database session {}, which held its lock", pid);
+    }
+  }
+
   private synchronized void takeLock() throws SQLException, Unusable {
     Connection c = connect();
     try (Statement s = c.createStatement();
-        ResultSet r = s.executeQuery("SELECT pg_try_advisory_lock(" + LOCK_KEY + ")")) {
+        ResultSet r = s.executeQuery("SELECT pg_try_advisory_lock(" + LOCK_KEY + "), "
+            + "pg_backend_pid()")) {
       r.next();
+      lockPid = r.getInt(2);
       if (!r.getBoolean(1)) {
         closeQuietly(c);
         throw new Unusable("another ScrittaBot is running on database " + url + "; two bots "

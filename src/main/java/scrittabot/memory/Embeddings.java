@@ -141,8 +141,13 @@ public final class Embeddings implements AutoCloseable {
     return db.transaction(c -> {
       try (var s = c.prepareStatement("SELECT value FROM state WHERE key = 'embedding'");
           ResultSet r = s.executeQuery()) {
-        return r.next() && Json.parseObject(r.getString(1)).get("dimensions") instanceof Number n
-            ? n.intValue() : 0;
+        try {
+          return r.next() && Json.parseObject(r.getString(1)).get("dimensions")
+              instanceof Number n ? n.intValue() : 0;
+        } catch (IllegalArgumentException e) {
+          throw new SQLException("the saved embedding dimension is unreadable: "
+              + e.getMessage());
+        }
       }
     });
   }
@@ -178,6 +183,7 @@ public final class Embeddings implements AutoCloseable {
   /** Types every embedding column as halfvec(n) with an HNSW index; they must hold no vector. */
   static void setDimensions(Connection c, int n, String model) throws SQLException {
     try (Statement s = c.createStatement()) {
+      s.execute("SET LOCAL statement_timeout = 0"); // a large table takes minutes to index
       for (String table : TABLES.keySet()) {
         s.execute("DROP INDEX IF EXISTS " + table + "_embedding");
         s.execute("ALTER TABLE " + table + " ALTER COLUMN embedding TYPE halfvec(" + n + ")");
@@ -197,10 +203,15 @@ public final class Embeddings implements AutoCloseable {
     try {
       while (true) {
         int done = 0;
-        if (available()) {
-          for (var table : TABLES.entrySet()) {
-            done += fillBatch(table.getKey(), table.getValue());
+        try {
+          if (available()) {
+            for (var table : TABLES.entrySet()) {
+              done += fillBatch(table.getKey(), table.getValue());
+            }
           }
+        } catch (RuntimeException e) {
+          log.error("filling in embeddings failed; trying again later", e);
+          Thread.sleep(60_000);
         }
         if (done == 0) {
           Thread.sleep(2000);
@@ -280,7 +291,7 @@ public final class Embeddings implements AutoCloseable {
       }
       db.transaction(c -> {
         try (var s = c.prepareStatement("UPDATE " + table + " SET embedding = ? WHERE id = ?")) {
-          for (int i = 0; i < rows.size(); i++) {
+          for (int i = rows.size() - 1; i >= 0; i--) { // ascending ids, as the writer locks them
             s.setObject(1, vector(vectors.get(i)));
             s.setLong(2, rows.get(i).id());
             s.addBatch();

@@ -82,9 +82,9 @@ final class EventCodec {
   /** Reads an event back; throws {@link IllegalArgumentException} for one it cannot read. */
   static Event read(String json) {
     Map<String, Object> m = Json.parseObject(json);
-    Instant time = Instant.parse(string(m, "time"));
     String kind = string(m, "kind");
     try {
+      Instant time = Instant.parse(string(m, "time"));
       return switch (kind) {
         case "message" -> new Event.UserMessage(time, string(m, "user"), string(m, "room"),
             string(m, "text"), refs(m.get("refs")));
@@ -100,8 +100,9 @@ final class EventCodec {
             Boolean.TRUE.equals(m.get("urgent")));
         default -> throw new IllegalArgumentException("unknown event kind " + kind);
       };
-    } catch (ClassCastException | NullPointerException e) {
-      throw new IllegalArgumentException("a " + kind + " event with missing or wrong fields", e);
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException("a " + kind + " event with missing or wrong fields: "
+          + e.getMessage(), e);
     }
   }
 

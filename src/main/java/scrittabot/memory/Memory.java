@@ -72,7 +72,7 @@ public final class Memory implements Journal, AutoCloseable {
     this.embeddings = new Embeddings(db, quick, config == null ? null : config.modelEmbedding(),
         config == null ? Config.DEFAULT_CONTEXT_EMBEDDING : config.contextEmbedding());
     this.search = new Search(db);
-    this.notes = new Notes(db, embeddings);
+    this.notes = new Notes(db, embeddings, search);
     this.recall = new Recall(search, embeddings,
         config == null || config.modelRerank() == null ? null : quick, writer);
     this.nextId = new AtomicLong(queryLong("SELECT coalesce(max(id), 0) FROM dialogue") + 1);
@@ -301,6 +301,17 @@ public final class Memory implements Journal, AutoCloseable {
   /** True while the database is away and writes wait in memory. */
   public boolean databaseAway() {
     return writer.databaseAway();
+  }
+
+  @Override
+  public void awaitWritten(Duration timeout) {
+    if (!writer.databaseAway()) {
+      try {
+        writer.flush(timeout);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   /** Waits until every write so far is in; false when the time ran out (tests, shutdown). */

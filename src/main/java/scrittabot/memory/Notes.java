@@ -34,10 +34,12 @@ public final class Notes {
 
   private final Database db;
   private final Embeddings embeddings;
+  private final Search search;
 
-  public Notes(Database db, Embeddings embeddings) {
+  public Notes(Database db, Embeddings embeddings, Search search) {
     this.db = db;
     this.embeddings = embeddings;
+    this.search = search;
   }
 
   /**
@@ -111,10 +113,10 @@ public final class Notes {
   public List<Note> search(List<String> keywords, String summaryContains, Instant from,
       Instant to, String query, int limit) throws SQLException {
     if (query != null && !query.isBlank()) {
-      var search = new Search(db).run(new Search.Query(query, embeddings.embed(query),
+      var hits = search.run(new Search.Query(query, embeddings.embed(query),
           Set.of(Search.Source.NOTES), 0, false, from, to, null, null, limit * 4));
       var found = new ArrayList<Note>();
-      for (Search.Hit hit : search) {
+      for (Search.Hit hit : hits) {
         Note n = get(Long.parseLong(hit.ref().substring(1)));
         if (n != null && matches(n, keywords, summaryContains) && found.size() < limit) {
           found.add(n);

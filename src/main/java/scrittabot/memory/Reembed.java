@@ -32,7 +32,9 @@ public final class Reembed {
       long total = db.transaction(c -> {
         long rows = 0;
         try (Statement s = c.createStatement()) {
+          s.execute("SET LOCAL statement_timeout = 0");
           for (String table : Embeddings.TABLES.keySet()) {
+            s.execute("DROP INDEX IF EXISTS " + table + "_embedding"); // not kept up meanwhile
             rows += s.executeUpdate("UPDATE " + table + " SET embedding = NULL");
           }
         }

@@ -23,6 +23,7 @@ public final class Reset {
     try {
       out.println("This deletes everything the bot remembers in database " + db.url()
           + " (schema " + Database.SCHEMA + "): " + contents(db) + ". Files in files_dir stay.");
+      out.flush();
       if (!yes) {
         if (System.console() == null) {
           out.println("Not reset: confirm with --yes when not on a terminal.");
@@ -46,8 +47,23 @@ public final class Reset {
     }
   }
 
-  private static String contents(Database db) throws SQLException {
+  /** What the schema holds, as far as it can be read (a schema of another version may differ). */
+  private static String contents(Database db) {
     var counts = new LinkedHashMap<String, Long>();
+    try {
+      count(db, counts);
+    } catch (SQLException e) {
+      return "tables this bot cannot read (" + e.getMessage().lines().findFirst().orElse("")
+          + ")";
+    }
+    var text = new StringBuilder();
+    counts.forEach((what, n) -> text.append(text.isEmpty() ? "" : ", ").append(n).append(' ')
+        .append(what));
+    return text + ", mood, goals and the Matrix sync position";
+  }
+
+  private static void count(Database db, LinkedHashMap<String, Long> counts)
+      throws SQLException {
     db.transaction(c -> {
       for (String table : List.of("dialogue", "steps", "notes", "documents")) {
         try (var s = c.prepareStatement("SELECT count(*) FROM " + table);
@@ -58,9 +74,5 @@ public final class Reset {
       }
       return null;
     });
-    var text = new StringBuilder();
-    counts.forEach((what, n) -> text.append(text.isEmpty() ? "" : ", ").append(n).append(' ')
-        .append(what));
-    return text + ", mood, goals and the Matrix sync position";
   }
 }

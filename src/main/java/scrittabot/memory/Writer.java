@@ -15,8 +15,9 @@ import org.slf4j.LoggerFactory;
  * memory and go in, in order, once it is back. The order is what makes it safe: an event is
  * stored before the Matrix sync position that says it arrived.
  *
- * <p>A write the database refuses for a reason other than being away (a bug, bad data) is logged
- * with what it was and dropped, so that one bad item never blocks the rest.
+ * <p>A write the database refuses as wrong (bad data, a bug in the SQL) is logged with what it
+ * was and dropped, so that one bad item never blocks the rest; any other failure (away, full,
+ * out of connections, a deadlock) is waited out, however long it takes.
  */
 final class Writer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Writer.class);
@@ -29,7 +30,8 @@ final class Writer implements AutoCloseable {
   private final Database db;
   private final Runnable lostLock;
   private final LinkedBlockingDeque<Write> writes = new LinkedBlockingDeque<>();
-  private final AtomicInteger inFlight = new AtomicInteger();
+  /** Writes submitted and not yet done: counted from submit, so a flush never misses one. */
+  private final AtomicInteger backlog = new AtomicInteger();
   private final Thread thread;
   /** Counted down at close: the writer stops pausing long and tries the last writes at once. */
   private final CountDownLatch closing = new CountDownLatch(1);
@@ -45,6 +47,7 @@ final class Writer implements AutoCloseable {
 
   /** Queues a write; {@code what} names it in the log if it fails. */
   void submit(String what, Database.Work<?> work) {
+    backlog.incrementAndGet();
     writes.addLast(new Write(what, work));
   }
 
@@ -55,7 +58,7 @@ final class Writer implements AutoCloseable {
 
   /** Writes not yet in the database. */
   int backlog() {
-    return writes.size() + inFlight.get();
+    return backlog.get();
   }
 
   /** Waits until every write queued so far is in (or dropped); false when time ran out. */
@@ -75,7 +78,6 @@ final class Writer implements AutoCloseable {
     try {
       while (true) {
         Write write = writes.takeFirst();
-        inFlight.incrementAndGet();
         try {
           while (!tryWrite(write)) {
             if (closing.await(pause.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -86,7 +88,7 @@ final class Writer implements AutoCloseable {
           }
           pause = Duration.ofMillis(500);
         } finally {
-          inFlight.decrementAndGet();
+          backlog.decrementAndGet();
         }
       }
     } catch (InterruptedException e) {
@@ -111,16 +113,17 @@ final class Writer implements AutoCloseable {
       }
       return true;
     } catch (SQLException | RuntimeException e) {
-      if (Database.isDown(e)) {
-        if (!databaseAway) {
-          databaseAway = true;
-          log.warn("database away ({}): the bot goes on, and {} writes wait for it",
-              e.getMessage(), backlog());
-        }
-        return false;
+      if (Database.isBadData(e)) {
+        log.error("could not save {}; it is left out: {}", write.what(), e.toString());
+        return true;
       }
-      log.error("could not save {}; it is left out: {}", write.what(), e.toString());
-      return true;
+      // Away, full, out of connections, timed out, a deadlock: it goes in once that passes.
+      if (!databaseAway) {
+        databaseAway = true;
+        log.warn("database away ({}): the bot goes on, and {} writes wait for it",
+            e.getMessage(), backlog());
+      }
+      return false;
     }
   }
 

@@ -49,13 +49,13 @@ public final class CoreTools {
                 + " characters; the limit is " + MAX_MESSAGE + ". Split it.");
           }
           String room = room(args);
+          control.answered(room); // kept before it leaves: a restart must not answer twice
           try {
             channel.send(room, text);
           } catch (IOException e) {
             throw new ToolError("OSError", "send_message(): could not send: " + e.getMessage());
           }
           control.acted("send_message");
-          control.answered(room);
           return "sent";
         });
   }
@@ -67,13 +67,13 @@ public final class CoreTools {
         Example: send_file("report.txt")""", args -> {
           Path file = fileInFilesDir(args.string("filename"));
           String room = room(args);
+          control.answered(room); // kept before it leaves: a restart must not answer twice
           try {
             channel.sendFile(room, file);
           } catch (IOException e) {
             throw new ToolError("OSError", "send_file(): could not send: " + e.getMessage());
           }
           control.acted("send_file");
-          control.answered(room);
           return "sent";
         });
   }

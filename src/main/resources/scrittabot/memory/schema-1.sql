@@ -27,7 +27,8 @@ CREATE INDEX dialogue_step ON scrittabot.dialogue (step);
 CREATE INDEX dialogue_time ON scrittabot.dialogue (time);
 CREATE INDEX dialogue_words ON scrittabot.dialogue USING gin (words);
 CREATE INDEX dialogue_text_md5 ON scrittabot.dialogue (md5(text));
-CREATE INDEX dialogue_unembedded ON scrittabot.dialogue (id) WHERE embedding IS NULL;
+CREATE INDEX dialogue_unembedded ON scrittabot.dialogue (id)
+  WHERE embedding IS NULL AND kind IN ('message', 'file', 'reply') AND NOT repeats;
 
 -- One row a step: the events as the prompt showed them and the reply; the prompt's dialogue is
 -- rebuilt from these after a restart.

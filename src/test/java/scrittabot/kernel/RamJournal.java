@@ -1,5 +1,6 @@
 package scrittabot.kernel;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -70,6 +71,9 @@ public final class RamJournal implements Journal {
   public synchronized long lastStep() {
     return steps.isEmpty() ? 0 : steps.getLast().step().number();
   }
+
+  @Override
+  public void awaitWritten(Duration timeout) {}
 
   @Override
   public synchronized String load(String key) {
