@@ -186,8 +186,9 @@ public final class RecallBench {
         }
         try (var s = c.prepareStatement(sql)) {
           s.setLong(1, n + 1);
-          s.setObject(2, Embeddings.vector(q));
-          s.setInt(3, 10);
+          s.setArray(2, c.createArrayOf("text", Search.DIALOGUE_KINDS.toArray()));
+          s.setObject(3, Embeddings.vector(q));
+          s.setInt(4, 10);
           var result = new ArrayList<Long>();
           try (ResultSet r = s.executeQuery()) {
             while (r.next()) {
