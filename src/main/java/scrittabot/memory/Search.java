@@ -37,7 +37,11 @@ public final class Search {
   private static final int WORD_CANDIDATES = 40;
   /** The usual constant of reciprocal rank fusion: ranks far down count little, never nothing. */
   private static final int RRF_K = 60;
-  static final int EF_SEARCH = 100;
+  /**
+   * HNSW's search breadth: 200 found 0.999 of the exact ten nearest at 100k items in about 4 ms
+   * (recall benchmark), and held the planted facts at 49 of 50 where 100 wavered at 46-49.
+   */
+  static final int EF_SEARCH = 200;
   private static final Pattern WORD = Pattern.compile("[\\p{L}\\p{N}_]{3,}");
   private static final Pattern WORD_ANY = Pattern.compile("[\\p{L}\\p{N}]+");
   private static final int QUERY_WORDS = 16;
