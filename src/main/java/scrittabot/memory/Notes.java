@@ -8,11 +8,8 @@ import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The agent's own notes. A replaced note is kept, superseded by its successor, and no longer
@@ -22,7 +19,6 @@ import java.util.regex.Pattern;
 public final class Notes {
   /** Word overlap (Jaccard) from which a new note counts as a repeat of an old one. */
   private static final double REPEAT = 0.8;
-  private static final Pattern WORD = Pattern.compile("[\\p{L}\\p{N}]+");
 
   /** A note as the agent sees it; its reference is "n" and its id. */
   public record Note(long id, String summary, List<String> keywords, Instant created,
@@ -169,30 +165,17 @@ public final class Notes {
 
   /** A current note whose words nearly all are this one's (and the other way round). */
   private Note repeatOf(String summary, List<String> keywords) throws SQLException {
-    Set<String> words = words(text(summary, keywords));
+    Set<String> words = Search.words(text(summary, keywords));
     if (words.isEmpty()) {
       return null;
     }
     for (Note candidate : search(null, null, null, null, text(summary, keywords), 10)) {
-      Set<String> other = words(text(candidate.summary(), candidate.keywords()));
-      var common = new HashSet<>(words);
-      common.retainAll(other);
-      var all = new HashSet<>(words);
-      all.addAll(other);
-      if ((double) common.size() / all.size() >= REPEAT) {
+      if (Search.overlap(words, Search.words(text(candidate.summary(), candidate.keywords())))
+          >= REPEAT) {
         return candidate;
       }
     }
     return null;
-  }
-
-  private static Set<String> words(String text) {
-    var words = new HashSet<String>();
-    Matcher m = WORD.matcher(text.toLowerCase());
-    while (m.find()) {
-      words.add(m.group());
-    }
-    return words;
   }
 
   static String text(String summary, List<String> keywords) {

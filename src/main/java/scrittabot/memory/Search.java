@@ -347,11 +347,13 @@ public final class Search {
   private static final double NEARLY_SAME = 0.6;
 
   static boolean nearlySame(Set<String> a, Set<String> b) {
-    if (a.isEmpty() || b.isEmpty()) {
-      return a.equals(b);
-    }
+    return a.isEmpty() || b.isEmpty() ? a.equals(b) : overlap(a, b) >= NEARLY_SAME;
+  }
+
+  /** The share of words two texts have in common (Jaccard): 1 for the same words. */
+  static double overlap(Set<String> a, Set<String> b) {
     long common = a.stream().filter(b::contains).count();
-    return (double) common / (a.size() + b.size() - common) >= NEARLY_SAME;
+    return (double) common / (a.size() + b.size() - common);
   }
 
   /** The words of a text (its first 2,000 characters), lower case. */
