@@ -217,25 +217,25 @@ class RecallIT {
     assertNotNull(v);
     // Tables of a bot that has lived a while, and their statistics: the planner weighs the
     // other indexes (step, time) against HNSW as it would then. (With a few thousand rows it
-    // rightly prefers an exact sort at ef_search 200.)
+    // rightly prefers an exact sort at ef_search 200; from about 8,000 it takes the index.)
     String vector = "ARRAY(SELECT random() FROM generate_series(1, 64) WHERE g > 0)::real[]"
         + "::halfvec";
     memory.database().transaction(c -> {
       try (var s = c.createStatement()) {
         s.execute("INSERT INTO dialogue (id, time, kind, room, text, step, embedding) "
             + "SELECT g, now() - g * interval '1 minute', 'message', 'lobby', 'text ' || g, g, "
-            + vector + " FROM generate_series(1, 20000) g");
+            + vector + " FROM generate_series(1, 8000) g");
         s.execute("INSERT INTO notes (summary, words, embedding) SELECT 'note ' || g, "
-            + "to_tsvector('simple', 'note'), " + vector + " FROM generate_series(1, 20000) g");
+            + "to_tsvector('simple', 'note'), " + vector + " FROM generate_series(1, 8000) g");
         s.execute("INSERT INTO documents (id, filename) VALUES (1, 'a.txt')");
         s.execute("INSERT INTO chunks (document, depth, text, embedding) SELECT 1, 0, "
-            + "'chunk ' || g, " + vector + " FROM generate_series(1, 20000) g");
+            + "'chunk ' || g, " + vector + " FROM generate_series(1, 8000) g");
         s.execute("ANALYZE");
       }
       return null;
     });
     var all = EnumSet.allOf(Search.Source.class);
-    var recall = new Search.Query("key", v, all, 19990, false, null, null, null, null, 5);
+    var recall = new Search.Query("key", v, all, 7990, false, null, null, null, null, 5);
     var tool = new Search.Query("key", v, all, Long.MAX_VALUE, true, null, null, "lobby",
         "message", 5);
     for (var q : List.of(recall, tool)) {
