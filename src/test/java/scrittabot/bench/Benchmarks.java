@@ -41,6 +41,9 @@ public final class Benchmarks {
     section(only, "memory", () -> MemoryBench.print(MemoryBench.run()));
     section(only, "recall", () -> RecallBench.print(RecallBench.run(10_000, 100_000)));
     section(only, "facts", () -> PlantedFactsBench.print(PlantedFactsBench.run()));
+    if (only.contains("recall-1m")) { // by hand only: about half an hour and 10 GB of heap
+      section(only, "recall-1m", () -> RecallBench.print(RecallBench.run(1_000_000)));
+    }
     section(only, "matrix", () -> MatrixBench.print(MatrixBench.run()));
     System.out.printf("%nLoad average at the end: %s; the whole run took %.0f s. %s%n",
         loadAverage(), (System.nanoTime() - start) / 1e9, cpu.report());
