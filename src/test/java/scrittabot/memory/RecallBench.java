@@ -148,7 +148,9 @@ public final class RecallBench {
     long start = System.nanoTime();
     db.transaction(c -> {
       try (var s = c.createStatement()) {
-        s.execute("SET LOCAL maintenance_work_mem = '1GB'");
+        // The graph must fit, or the build slows many times: ~2 GB at a million items.
+        s.execute("SET LOCAL maintenance_work_mem = '" + (items.length > 200_000 ? 6 : 1)
+            + "GB'");
         s.execute("SET LOCAL max_parallel_maintenance_workers = 2");
         s.execute("SET LOCAL statement_timeout = 0");
       }
