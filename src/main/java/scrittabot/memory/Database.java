@@ -137,6 +137,24 @@ public final class Database implements AutoCloseable {
   }
 
   /**
+   * Runs long maintenance work (an index over a large table, a rewrite of every row) in a
+   * transaction on a connection of its own, without the statement and socket timeouts that
+   * guard the bot's everyday queries; the connection is closed afterwards.
+   */
+  public <T> T maintenance(Work<T> work) throws SQLException {
+    try (Connection c = connect()) {
+      c.setNetworkTimeout(Runnable::run, 0);
+      c.setAutoCommit(false);
+      try (Statement s = c.createStatement()) {
+        s.execute("SET LOCAL statement_timeout = 0");
+      }
+      T result = work.run(c);
+      c.commit();
+      return result;
+    }
+  }
+
+  /**
    * True when {@code e} means the server is away (down, restarting, unreachable) rather than that
    * the statement was wrong: the work may be tried again later.
    */

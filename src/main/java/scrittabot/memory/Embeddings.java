@@ -172,7 +172,7 @@ public final class Embeddings implements AutoCloseable {
       log.error(refusal);
       throw new DimensionMismatch(refusal);
     }
-    db.transaction(c -> {
+    db.maintenance(c -> {
       setDimensions(c, n, model);
       return null;
     });
@@ -180,10 +180,12 @@ public final class Embeddings implements AutoCloseable {
     log.info("embeddings have {} dimensions ({}): fixed in the database", n, model);
   }
 
-  /** Types every embedding column as halfvec(n) with an HNSW index; they must hold no vector. */
+  /**
+   * Types every embedding column as halfvec(n) with an HNSW index; they must hold no vector.
+   * Run it as {@link Database#maintenance}: on a large table it takes minutes.
+   */
   static void setDimensions(Connection c, int n, String model) throws SQLException {
     try (Statement s = c.createStatement()) {
-      s.execute("SET LOCAL statement_timeout = 0"); // a large table takes minutes to index
       for (String table : TABLES.keySet()) {
         s.execute("DROP INDEX IF EXISTS " + table + "_embedding");
         s.execute("ALTER TABLE " + table + " ALTER COLUMN embedding TYPE halfvec(" + n + ")");

@@ -29,10 +29,9 @@ public final class Reembed {
         return 1;
       }
       int dimensions = probe.getFirst().length;
-      long total = db.transaction(c -> {
+      long total = db.maintenance(c -> {
         long rows = 0;
         try (Statement s = c.createStatement()) {
-          s.execute("SET LOCAL statement_timeout = 0");
           for (String table : Embeddings.TABLES.keySet()) {
             s.execute("DROP INDEX IF EXISTS " + table + "_embedding"); // not kept up meanwhile
             rows += s.executeUpdate("UPDATE " + table + " SET embedding = NULL");
