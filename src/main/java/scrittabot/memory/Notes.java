@@ -45,11 +45,11 @@ public final class Notes {
   public record Made(Note note, Note repeated) {}
 
   public Made make(String summary, List<String> keywords) throws SQLException {
-    Note similar = repeatOf(summary, keywords);
+    float[] vector = embeddings.embed(text(summary, keywords)); // once, for both uses
+    Note similar = repeatOf(summary, keywords, vector);
     if (similar != null) {
       return new Made(null, similar);
     }
-    float[] vector = embeddings.embed(text(summary, keywords));
     return new Made(db.transaction(c -> insert(c, summary, keywords, vector)), null);
   }
 
@@ -109,16 +109,8 @@ public final class Notes {
   public List<Note> search(List<String> keywords, String summaryContains, Instant from,
       Instant to, String query, int limit) throws SQLException {
     if (query != null && !query.isBlank()) {
-      var hits = search.run(new Search.Query(query, embeddings.embed(query),
-          Set.of(Search.Source.NOTES), 0, false, from, to, null, null, limit * 4));
-      var found = new ArrayList<Note>();
-      for (Search.Hit hit : hits) {
-        Note n = get(Long.parseLong(hit.ref().substring(1)));
-        if (n != null && matches(n, keywords, summaryContains) && found.size() < limit) {
-          found.add(n);
-        }
-      }
-      return found;
+      return byMeaning(query, embeddings.embed(query), keywords, summaryContains, from, to,
+          limit);
     }
     return db.transaction(c -> {
       var sql = new StringBuilder("SELECT id, summary, keywords, created, updated FROM notes "
@@ -156,6 +148,21 @@ public final class Notes {
     });
   }
 
+  /** Current notes best matching a query (its vector may be null: words alone), filtered. */
+  private List<Note> byMeaning(String query, float[] vector, List<String> keywords,
+      String summaryContains, Instant from, Instant to, int limit) throws SQLException {
+    var hits = search.run(new Search.Query(query, vector, Set.of(Search.Source.NOTES), 0, false,
+        from, to, null, null, limit * 4));
+    var found = new ArrayList<Note>();
+    for (Search.Hit hit : hits) {
+      Note n = get(Long.parseLong(hit.ref().substring(1)));
+      if (n != null && matches(n, keywords, summaryContains) && found.size() < limit) {
+        found.add(n);
+      }
+    }
+    return found;
+  }
+
   private static boolean matches(Note n, List<String> keywords, String summaryContains) {
     boolean keywordOk = keywords == null || keywords.isEmpty() || n.keywords().stream()
         .anyMatch(k -> keywords.stream().anyMatch(k::equalsIgnoreCase));
@@ -164,12 +171,14 @@ public final class Notes {
   }
 
   /** A current note whose words nearly all are this one's (and the other way round). */
-  private Note repeatOf(String summary, List<String> keywords) throws SQLException {
+  private Note repeatOf(String summary, List<String> keywords, float[] vector)
+      throws SQLException {
     Set<String> words = Search.words(text(summary, keywords));
     if (words.isEmpty()) {
       return null;
     }
-    for (Note candidate : search(null, null, null, null, text(summary, keywords), 10)) {
+    for (Note candidate : byMeaning(text(summary, keywords), vector, null, null, null, null,
+        10)) {
       if (Search.overlap(words, Search.words(text(candidate.summary(), candidate.keywords())))
           >= REPEAT) {
         return candidate;
