@@ -14,7 +14,7 @@ JAR := target/scrittabot.jar
 AOT := target/sandbox.aot
 SOURCES := $(shell find src/main -type f) pom.xml
 
-.PHONY: install run console login test bench clean tools config-check database
+.PHONY: install run console login test bench bench-agent clean tools config-check database
 
 install: $(JAR) $(AOT)
 
@@ -63,6 +63,13 @@ test: install
 bench: install
 	$(MVN) test-compile dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/test-classpath
 	scripts/test-postgres run $(JAVA) -cp "target/test-classes:$(JAR):$$(cat target/test-classpath)" scrittabot.bench.Benchmarks $(BENCH)
+
+# The agent with a real model: make bench-agent LLM_URL=http://127.0.0.1:8080 (a llama.cpp
+# server; RUNS, SEED, CONTEXT and EXTRA="key: value" as in AgentBench.java).
+bench-agent: install
+	@test -n "$(LLM_URL)" || { echo "LLM_URL is missing: make bench-agent LLM_URL=http://host:port (a llama.cpp server)"; exit 1; }
+	$(MVN) test-compile dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/test-classpath
+	scripts/test-postgres run $(JAVA) -cp "target/test-classes:$(JAR):$$(cat target/test-classpath)" scrittabot.bench.AgentBench $(LLM_URL)
 
 clean:
 	$(MVN) clean

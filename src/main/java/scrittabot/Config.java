@@ -32,6 +32,7 @@ public record Config(
     int contextLlm,
     int contextEmbedding,
     int recallTokens,
+    Sampling sampling,
     Endpoint llm,
     Endpoint embedding,
     Endpoint rerank,
@@ -53,6 +54,12 @@ public record Config(
   public static final Duration DEFAULT_SANDBOX_TIME_LIMIT = Duration.ofSeconds(30);
   public static final String DEFAULT_SANDBOX_MEMORY = "384m";
   public static final int DEFAULT_MAX_LLM_CALLS_PER_HOUR = 240;
+  // Sampling defaults, chosen with the agent benchmark (BENCHMARKS.md): greedy decoding makes
+  // small models repeat themselves word for word.
+  public static final double DEFAULT_TEMPERATURE = 0.7;
+  public static final Double DEFAULT_TOP_P = null;
+  public static final Double DEFAULT_MIN_P = 0.1;
+  public static final Double DEFAULT_REPEAT_PENALTY = null;
   public static final String DEFAULT_MAX_FILE_SIZE = "50m";
   private static final Set<String> LOG_LEVELS = Set.of("trace", "debug", "info", "warn", "error");
 
@@ -65,6 +72,13 @@ public record Config(
     }
     return "";
   }
+
+  /**
+   * How the LLM picks its tokens. Null fields are not sent, so the server's own defaults apply
+   * (and a server that does not know min_p or repeat_penalty is not sent them).
+   */
+  public record Sampling(double temperature, Double topP, Double minP, Double repeatPenalty,
+      Long seed) {}
 
   /** One OpenAI-compatible endpoint: base URL (without /v1) and its API key, which may be empty. */
   public record Endpoint(String url, String key) {
@@ -87,7 +101,8 @@ public record Config(
       "database_url", "llm_url", "embedding_url", "rerank_url", "llm_key", "embedding_key",
       "rerank_key", "request_timeout", "sandbox_time_limit", "sandbox_memory", "sandbox_jit",
       "max_llm_calls_per_hour", "files_dir", "logs_dir", "log_level", "allowed_users",
-      "state_dir", "max_file_size", "recall_tokens");
+      "state_dir", "max_file_size", "recall_tokens", "temperature", "top_p", "min_p",
+      "repeat_penalty", "seed");
 
   /** Reads and validates a config file; {@code console} relaxes the Matrix and database keys. */
   public static Config load(Path file, boolean console) throws ConfigException {
@@ -152,6 +167,10 @@ public record Config(
         contextLlm,
         keys.positiveInt("context_embedding", DEFAULT_CONTEXT_EMBEDDING),
         keys.positiveInt("recall_tokens", contextLlm / 8),
+        new Sampling(keys.number("temperature", 0, 2, DEFAULT_TEMPERATURE),
+            keys.number("top_p", 0, 1, DEFAULT_TOP_P), keys.number("min_p", 0, 1, DEFAULT_MIN_P),
+            keys.number("repeat_penalty", 0.5, 2, DEFAULT_REPEAT_PENALTY),
+            seed(keys.number("seed", 0, Long.MAX_VALUE, null))),
         llm,
         embedding,
         rerank,
@@ -179,6 +198,13 @@ public record Config(
       }
     }
     return config;
+  }
+
+  private static Long seed(Double seed) throws ConfigException {
+    if (seed != null && seed != Math.floor(seed)) {
+      throw new ConfigException("seed must be a whole number, not " + seed);
+    }
+    return seed == null ? null : seed.longValue();
   }
 
   /** The reranker's model, or null for none ("none" in the config). */
@@ -300,6 +326,23 @@ public record Config(
         // reported below
       }
       throw new ConfigException(key + " must be a positive whole number, not '" + v + "'");
+    }
+
+    Double number(String key, double min, double max, Double fallback) throws ConfigException {
+      String v = string(key, null);
+      if (v == null) {
+        return fallback;
+      }
+      try {
+        double n = Double.parseDouble(v);
+        if (n >= min && n <= max) {
+          return n;
+        }
+      } catch (NumberFormatException e) {
+        // reported below
+      }
+      throw new ConfigException(key + " must be a number from " + min + " to " + max + ", not '"
+          + v + "'");
     }
 
     Duration seconds(String key, Duration fallback) throws ConfigException {

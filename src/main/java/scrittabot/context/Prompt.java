@@ -13,8 +13,13 @@ import scrittabot.llm.ChatMessage;
 /**
  * Builds each prompt, ordered from the most stable part to the least so that the server's prefix
  * cache is reused: the system prompt and tool reference (never cut), the dialogue (append-only;
- * when it must shrink, a large block of the oldest turns goes at once), and last the current
- * state followed by the new events.
+ * when it must shrink, a large block of the oldest turns goes at once), and last the new events
+ * followed by the current state and a one-line reminder of what to do.
+ *
+ * <p>The dialogue keeps each step's events but not the state that followed them (it changes every
+ * step and would fill the context with stale recall). Since the state comes after the events,
+ * what the dialogue keeps is a prefix of what was sent, and the server's cache still holds it: a
+ * step re-processes only the previous reply and its own new text.
  */
 public final class Prompt {
   private static final Logger log = LoggerFactory.getLogger(Prompt.class);
@@ -25,6 +30,8 @@ public final class Prompt {
   private static final int STATE_TOKENS = 200;
   /** Room kept beside the events that fit for the notice that more follow. */
   private static final int NOTICE_CHARS = 300;
+
+  private static final String REMINDER = resource("reminder.md").strip();
 
   private final String system;
   private final int contextTokens;
@@ -41,7 +48,7 @@ public final class Prompt {
   /** {@code recallTokens}: the share of the context for what memory recalls at each step. */
   public Prompt(String toolReference, int contextTokens, int recallTokens,
       TokenEstimate estimate) {
-    this.system = systemPrompt().replace("{{tools}}", toolReference.strip());
+    this.system = resource("system-prompt.md").replace("{{tools}}", toolReference.strip());
     this.contextTokens = contextTokens;
     this.recallTokens = recallTokens;
     this.estimate = estimate;
@@ -87,7 +94,7 @@ public final class Prompt {
    * step only; the dialogue keeps their tags, not their pixels.
    */
   public List<ChatMessage> build(String state, String shown, List<ChatMessage.Image> images) {
-    String last = state + "\n" + shown;
+    String last = shown + "\n" + state + "\n" + REMINDER;
     int forDialogue = eventsAndDialogueBudget() - estimate.tokens(last.length());
     if (estimate.tokens(dialogueChars()) > forDialogue) {
       shrink((int) (forDialogue * SHRINK_TO));
@@ -186,12 +193,12 @@ public final class Prompt {
     return dialogue.stream().mapToLong(s -> s.shown().length() + s.reply().length()).sum();
   }
 
-  private static String systemPrompt() {
-    try (InputStream in = Objects.requireNonNull(
-        Prompt.class.getResourceAsStream("system-prompt.md"), "system-prompt.md missing")) {
+  private static String resource(String name) {
+    try (InputStream in = Objects.requireNonNull(Prompt.class.getResourceAsStream(name),
+        name + " missing")) {
       return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     } catch (IOException e) {
-      throw new IllegalStateException("cannot read the system prompt resource", e);
+      throw new IllegalStateException("cannot read the prompt resource " + name, e);
     }
   }
 }

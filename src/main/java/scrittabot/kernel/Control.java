@@ -15,6 +15,15 @@ public interface Control {
   /** The agent answered people in a room; unanswered-message nudges for it stop. */
   void answered(String room);
 
+  /**
+   * True when this text already went to this room since the last message that came from there:
+   * small models repeat themselves, and the people in the room should not see it twice.
+   */
+  boolean repeats(String room, String text);
+
+  /** A message went to a room. */
+  void sent(String room, String text);
+
   /** The room of the most recent message, where a reply goes by default. */
   String currentRoom();
 }

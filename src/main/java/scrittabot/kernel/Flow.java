@@ -2,6 +2,7 @@ package scrittabot.kernel;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -27,15 +28,21 @@ public final class Flow implements Control {
   private String currentRoom;
   private final Map<String, Long> unansweredSince = new HashMap<>();
   private final Set<String> nudged = new HashSet<>();
+  private final Map<String, Set<String>> sentSinceMessage = new HashMap<>();
+  private final List<Map<String, String>> sentThisStep = new ArrayList<>();
 
   public Flow(Channel channel, Journal journal) {
     this.channel = channel;
     this.journal = journal;
   }
 
-  /** Takes up the sleep an earlier run saved: an agent asleep stays asleep across a restart. */
+  /**
+   * Takes up the sleep an earlier run saved: an agent asleep stays asleep across a restart. A new
+   * agent starts asleep: a step with nothing to react to only invites it to talk to nobody.
+   */
   public void restore(String json) {
     if (json == null) {
+      sleeping = true;
       return;
     }
     var saved = Json.parseObject(json);
@@ -81,6 +88,22 @@ public final class Flow implements Control {
   }
 
   @Override
+  public boolean repeats(String room, String text) {
+    return sentSinceMessage.getOrDefault(room, Set.of()).contains(text.strip());
+  }
+
+  @Override
+  public void sent(String room, String text) {
+    sentSinceMessage.computeIfAbsent(room, r -> new HashSet<>()).add(text.strip());
+    sentThisStep.add(Map.of("room", room, "text", text));
+  }
+
+  /** The messages sent during the current step, for its record. */
+  List<Map<String, String>> sentThisStep() {
+    return List.copyOf(sentThisStep);
+  }
+
+  @Override
   public String currentRoom() {
     return currentRoom != null ? currentRoom : channel.defaultRoom();
   }
@@ -93,6 +116,7 @@ public final class Flow implements Control {
   void messageFrom(String room, long step) {
     currentRoom = room;
     unansweredSince.putIfAbsent(room, step);
+    sentSinceMessage.remove(room);
   }
 
   /** Rooms whose first unanswered message has been in {@code steps} steps; each named once. */
@@ -110,6 +134,7 @@ public final class Flow implements Control {
   void beginStep(List<Long> shownEvents) {
     acted = false;
     shown = shownEvents;
+    sentThisStep.clear();
   }
 
   boolean acted() {

@@ -37,6 +37,8 @@ public final class Kernel {
   private static final Duration MAX_FAILURE_PAUSE = Duration.ofMinutes(5);
   private static final Duration SLEEP_CHECK = Duration.ofMinutes(10);
   private static final int NUDGE_AFTER_STEPS = 3;
+  /** Steps in a row with nothing from outside, after which the agent is put to rest. */
+  static final int MAX_STEPS_ALONE = 10;
   private static final int MAX_SAME_FAILURES = 3;
   private static final long HOUR_NANOS = Duration.ofHours(1).toNanos();
 
@@ -55,6 +57,7 @@ public final class Kernel {
   private volatile Thread thread;
   private long steps;
   private int idleSteps;
+  private int stepsAlone;
   private int failures;
   private int sameFailures;
 
@@ -133,9 +136,11 @@ public final class Kernel {
       events = queue.drain();
     }
     if (events.isEmpty()) {
-      queue.put(new Event.SystemNotice(Instant.now(), "Nothing new has happened. Go on with"
-          + " your goals, or call sleep() to rest until something happens.", false));
-      return queue.drain();
+      // Nothing happened and nothing is waiting: rest until something does. A step here would
+      // only invite the agent to talk to nobody.
+      log.info("nothing new: the agent rests until an event arrives");
+      flow.sleep(null);
+      return null;
     }
     return events;
   }
@@ -268,6 +273,8 @@ public final class Kernel {
         "dialogue", estimate.tokens(dialogue), "state", estimate.tokens(stateText.length()),
         "events", estimate.tokens(shown.length())));
     info.put("recall", recalled.info() == null ? null : Json.parse(recalled.info()));
+    info.put("state", stateText);
+    info.put("sent", flow.sentThisStep());
     return Json.write(info);
   }
 
@@ -289,6 +296,24 @@ public final class Kernel {
     for (String room : flow.overdue(steps, NUDGE_AFTER_STEPS)) {
       outputs.add(notice("The message in room " + room + " still has no answer. "
           + "Reply with send_message(...) (people see nothing else)."));
+    }
+    stepsAlone = fromOutside ? 0 : stepsAlone + 1;
+    if (stepsAlone >= MAX_STEPS_ALONE && !flow.sleeping()) {
+      // A loop of its own (code, output, code ...) that nothing from outside feeds: small models
+      // can go on like this for hours. The agent rests and is told why when it wakes.
+      log.warn("{} steps in a row with nothing from outside: the agent rests until an event",
+          stepsAlone);
+      flow.sleep(null);
+      outputs.add(notice("You took " + stepsAlone + " steps in a row with nothing new from "
+          + "outside, so you were put to rest until something happens."));
+      stepsAlone = 0;
+    } else if (flow.sleeping()) {
+      if (outputs.stream().anyMatch(e -> e instanceof Event.CodeOutput c && c.error() != null)) {
+        flow.wake(); // code that failed is not finished work, even if it called sleep()
+      } else {
+        // The agent is done: code that printed nothing needs no answer.
+        outputs.removeIf(e -> e instanceof Event.CodeOutput c && c.output().isBlank());
+      }
     }
     outputs.forEach(queue::put);
     idleSteps = fromOutside || flow.acted() ? 0 : idleSteps + 1;

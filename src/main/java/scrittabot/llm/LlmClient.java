@@ -33,6 +33,7 @@ public final class LlmClient implements AutoCloseable {
   private final Endpoint embedding;
   private final Endpoint rerank;
   private final String model;
+  private final Config.Sampling sampling;
   private final String embeddingModel;
   private final String rerankModel;
   private final LlmHttp http;
@@ -61,6 +62,7 @@ public final class LlmClient implements AutoCloseable {
     this.embedding = config.embedding();
     this.rerank = config.rerank();
     this.model = config.modelLlm();
+    this.sampling = config.sampling();
     this.embeddingModel = config.modelEmbedding();
     this.rerankModel = config.modelRerank();
     var secrets = List.of(llm.key(), embedding.key(), rerank.key());
@@ -221,7 +223,11 @@ public final class LlmClient implements AutoCloseable {
     var payload = new LinkedHashMap<String, Object>();
     payload.put("model", model);
     payload.put("messages", messages.stream().map(ChatMessage::toWire).toList());
-    payload.put("temperature", 0);
+    payload.put("temperature", sampling.temperature());
+    putIfSet(payload, "top_p", sampling.topP());
+    putIfSet(payload, "min_p", sampling.minP());
+    putIfSet(payload, "repeat_penalty", sampling.repeatPenalty());
+    putIfSet(payload, "seed", sampling.seed());
     payload.put("cache_prompt", true);
     payload.put("stop", TAG_STOPS.subList(0, SERVER_STOPS));
     payload.put("stream", stream);
@@ -229,6 +235,12 @@ public final class LlmClient implements AutoCloseable {
       payload.put("stream_options", Map.of("include_usage", true));
     }
     return payload;
+  }
+
+  private static void putIfSet(Map<String, Object> payload, String key, Object value) {
+    if (value != null) {
+      payload.put(key, value);
+    }
   }
 
   static void closeQuietly(InputStream in) {

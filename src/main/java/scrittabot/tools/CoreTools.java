@@ -37,9 +37,9 @@ public final class CoreTools {
 
   Tool sendMessage() {
     return new Tool("send_message", "message, room=None", """
-        Send a message (Markdown) to the people in a room. Without room, it goes to the room of
-        the latest message. This is the only way anyone sees what you say.
-        Example: send_message("Hello! How can I help?")""", args -> {
+        Send a message to the people in a room; the only way anyone sees what you say.
+        Markdown works. Without room, it goes to the room of the latest message.
+        Example: send_message("TEXT")""", args -> {
           String text = args.string("message");
           if (text.isBlank()) {
             throw ToolError.value("send_message(): message is empty");
@@ -49,12 +49,18 @@ public final class CoreTools {
                 + " characters; the limit is " + MAX_MESSAGE + ". Split it.");
           }
           String room = room(args);
+          if (control.repeats(room, text)) {
+            throw ToolError.value("send_message(): you already sent this same message to this "
+                + "room since its last message, so it was not sent again. Say something new, or "
+                + "sleep() if nothing is left to say.");
+          }
           control.answered(room); // kept before it leaves: a restart must not answer twice
           try {
             channel.send(room, text);
           } catch (IOException e) {
             throw new ToolError("OSError", "send_message(): could not send: " + e.getMessage());
           }
+          control.sent(room, text);
           control.acted("send_message");
           return "sent";
         });
@@ -62,9 +68,9 @@ public final class CoreTools {
 
   Tool sendFile() {
     return new Tool("send_file", "filename, room=None", """
-        Send a file from your files folder (a name as open() takes it) to a room; images are
+        Send a file from your folder to a room. filename is as open() takes it; images are
         shown as images. Without room, it goes to the room of the latest message.
-        Example: send_file("report.txt")""", args -> {
+        Example: send_file("FILENAME")""", args -> {
           Path file = fileInFilesDir(args.string("filename"));
           String room = room(args);
           control.answered(room); // kept before it leaves: a restart must not answer twice
@@ -102,9 +108,9 @@ public final class CoreTools {
 
   Tool react() {
     return new Tool("react", "event, emoji", """
-        React to a message with an emoji, e.g. to acknowledge it without a reply. event is the
+        React to a message with an emoji, e.g. to acknowledge it without words. event is the
         id="..." of the message.
-        Example: react("$Qk2x9f...", "👍")""", args -> {
+        Example: react("EVENT_ID", "👍")""", args -> {
           String event = args.string("event").strip();
           String emoji = args.string("emoji").strip();
           if (emoji.isEmpty() || emoji.length() > 64) {
@@ -123,9 +129,9 @@ public final class CoreTools {
 
   Tool sleep() {
     return new Tool("sleep", "min_time=None", """
-        Stop thinking until something happens (a message, an event), or for at most min_time
-        minutes if given. Call it whenever there is nothing useful left to do.
-        Example: sleep()""", args -> {
+        Rest until something happens, or for at most min_time minutes. Call it whenever
+        nothing useful is left to do. When asked to be quiet for a while, give min_time.
+        Example: sleep() or sleep(min_time=MINUTES)""", args -> {
           Double minutes = args.optionalNumber("min_time");
           if (minutes != null && (minutes <= 0 || minutes > MAX_SLEEP_MINUTES)) {
             throw ToolError.value("sleep(): min_time must be a number of minutes from 0 to "
@@ -138,8 +144,8 @@ public final class CoreTools {
 
   Tool shutdown() {
     return new Tool("shutdown", "reason", """
-        Stop the bot completely (it must be started again by hand). Only when asked to.
-        Example: shutdown("the admin asked me to stop")""", args -> {
+        Stop the bot completely; only its admin can start it again. Only when asked to.
+        Example: shutdown("REASON")""", args -> {
           control.shutdown(args.string("reason"));
           return null;
         });
@@ -147,14 +153,14 @@ public final class CoreTools {
 
   Tool increaseMood() {
     return new Tool("increase_mood", "mood_name", """
-        Raise one of your moods a little. Moods: happy, sad, afraid, angry, surprised, disgusted.
-        Example: increase_mood("happy")""", args -> changeMood(args, 1));
+        Raise one of your moods a little: happy, sad, afraid, angry, surprised or disgusted.
+        Example: increase_mood("MOOD")""", args -> changeMood(args, 1));
   }
 
   Tool decreaseMood() {
     return new Tool("decrease_mood", "mood_name", """
         Lower one of your moods a little.
-        Example: decrease_mood("sad")""", args -> changeMood(args, -1));
+        Example: decrease_mood("MOOD")""", args -> changeMood(args, -1));
   }
 
   private Object changeMood(Tool.Args args, int delta) throws ToolError {
@@ -169,8 +175,8 @@ public final class CoreTools {
 
   Tool addGoal() {
     return new Tool("add_goal", "goal_description", """
-        Add a goal to your list of goals; returns its number.
-        Example: add_goal("Find out what Alice's favourite book is")""", args -> {
+        Add something to do later to your list of goals; returns its number.
+        Example: add_goal("GOAL")""", args -> {
           String goal = args.string("goal_description").strip();
           if (goal.isEmpty()) {
             throw ToolError.value("add_goal(): goal_description is empty");
@@ -187,8 +193,8 @@ public final class CoreTools {
 
   Tool deleteGoal() {
     return new Tool("delete_goal", "goal_index", """
-        Delete a goal by its number in your list of goals (when done or no longer wanted).
-        Example: delete_goal(2)""", args -> {
+        Delete a goal by its number in your list of goals, when done or no longer wanted.
+        Example: delete_goal(NUMBER)""", args -> {
           Double index = args.optionalNumber("goal_index");
           if (index == null || index != Math.floor(index)) {
             throw ToolError.type("delete_goal(): goal_index must be a whole number");

@@ -41,9 +41,9 @@ public final class MemoryTools {
 
   Tool makeNote() {
     return new Tool("make_note", "summary, keywords=None", """
-        Keep a fact for later in a note of your own: one fact per note, in a full sentence.
-        keywords: a list of words to find it by. Returns the note's ref (like "n12").
-        Example: make_note("USER prefers short answers", ["USER", "preferences"])""", args -> {
+        Keep a fact for later in a note: one fact per note, in a full sentence. keywords:
+        words to find it by. Returns the note's ref (like "n12").
+        Example: make_note("FACT", ["KEYWORD", "KEYWORD"])""", args -> {
           String summary = note(args);
           List<String> keywords = keywords(args);
           Notes.Made made = database(args, () -> memory.notes().make(summary, keywords));
@@ -59,8 +59,9 @@ public final class MemoryTools {
 
   Tool replaceNote() {
     return new Tool("replace_note", "ref, summary=None, keywords=None", """
-        Replace a note (ref like "n12") with a new summary and keywords, e.g. when a fact
-        changed. Without a summary the note is deleted. Returns the new note's ref.""", args -> {
+        Replace a note with a new summary and keywords, when a fact changed. Without a
+        summary the note is deleted. Returns the new note's ref.
+        Example: replace_note("REF", "NEW FACT")""", args -> {
           long id = noteId(args);
           String summary = args.optionalString("summary");
           if (summary != null) {
@@ -82,9 +83,10 @@ public final class MemoryTools {
   Tool searchNote() {
     return new Tool("search_note",
         "keywords=None, summary_contains=None, date_from=None, date_to=None, query=None", """
-        Find your current notes: by any of the keywords, a text the summary contains, the date
-        made ("YYYY-MM-DD"), or query, a question matched by meaning. Newest first, or best
-        match first with query. Returns a list of dicts: ref, summary, keywords, created.""",
+        Find your notes by keywords, a text the summary contains, the date made
+        ("YYYY-MM-DD") or query (matched by meaning). Newest first, or best match first with
+        query. Returns a list of dicts: ref, summary, keywords, created.
+        Example: print(search_note(query="QUESTION"))""",
         args -> {
           List<String> keywords = args.optionalStrings("keywords");
           String contains = args.optionalString("summary_contains");
@@ -98,9 +100,10 @@ public final class MemoryTools {
 
   Tool searchMemory() {
     return new Tool("search_memory", "query, limit=5, kind=None", """
-        Search everything you remember: notes, documents and all past conversation, by meaning
-        and by words. kind: "note", "message", "reply" or "document" to search only those.
-        Returns a list of dicts: kind, ref, time, who, room, text.""", args -> {
+        Search all you remember (notes, documents, past conversation) by meaning and words.
+        kind: "note", "message", "reply" or "document" to search only those. Returns a list
+        of dicts: kind, ref, time, who, room, text.
+        Example: print(search_memory("QUESTION"))""", args -> {
           String query = args.string("query");
           if (query.isBlank()) {
             throw ToolError.value("search_memory(): query is empty");
@@ -126,10 +129,11 @@ public final class MemoryTools {
   Tool recallConversation() {
     return new Tool("recall_conversation", "date_from=None, date_to=None, query=None, room=None",
         """
-        What was said when: messages, files and your replies between two dates ("YYYY-MM-DD" or
-        "YYYY-MM-DD HH:MM"), in one room or all, oldest first (the latest 30). With query, the
-        best matches in that time instead. Returns a list of dicts: ref, time, kind, who, room,
-        text.""", args -> {
+        What was said between two dates ("YYYY-MM-DD" or "YYYY-MM-DD HH:MM"): messages, files
+        and your replies, in one room or all, oldest first (the latest 30). With query, the
+        best matches in that time instead. Returns a list of dicts: ref, time, kind, who,
+        room, text.
+        Example: print(recall_conversation(date_from="DATE", date_to="DATE"))""", args -> {
           Instant from = date(args, "date_from", false);
           Instant to = date(args, "date_to", true);
           String query = args.optionalString("query");

@@ -32,9 +32,19 @@ public record Tool(String name, String params, String doc, Body body) {
         + "    return _call_tool(" + pythonString(name) + ", dict(locals()))\n";
   }
 
-  /** The entry for the tool reference in the system prompt. */
+  /**
+   * The tool's line in the system prompt: its signature and the first sentence of its doc. The
+   * rest (details, an example) is one help(name) away: the fixed part of every prompt stays small.
+   */
   String reference() {
-    return name + "(" + params + ")\n    " + doc.strip().replace("\n", "\n    ");
+    return "- " + name + "(" + params + "): " + summary();
+  }
+
+  /** The doc's first sentence, on one line. */
+  String summary() {
+    String text = doc.strip().replaceAll("\\s*\n\\s*", " ");
+    int end = text.indexOf(". ");
+    return end < 0 ? text : text.substring(0, end + 1);
   }
 
   private static String pythonString(String text) {

@@ -30,7 +30,7 @@ public final class ToolSet {
   }
 
   public String reference() {
-    return tools.values().stream().map(Tool::reference).collect(Collectors.joining("\n\n"));
+    return tools.values().stream().map(Tool::reference).collect(Collectors.joining("\n"));
   }
 
   /**

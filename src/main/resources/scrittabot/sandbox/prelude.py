@@ -80,6 +80,20 @@ def _setup(host_call, host_write, tool_source):
         if not name.startswith("_"):
             agent_globals[name] = value
 
+    tools = {n: v for n, v in tool_namespace.items() if not n.startswith("_")}
+
+    def help(what=None):
+        """Prints how to call a tool (give the tool or its name) and what it does."""
+        name = what if isinstance(what, str) else getattr(what, "__name__", None)
+        if name in tools:
+            import inspect
+            print(name + str(inspect.signature(tools[name])) + "\n" + tools[name].__doc__)
+        elif what is not None and getattr(what, "__doc__", None):
+            print(what.__doc__)
+        else:
+            print("help(name) describes one of the tools: " + ", ".join(tools))
+
+    agent_globals["help"] = help
     streams = {}
 
     def run(source):

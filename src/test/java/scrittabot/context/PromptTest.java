@@ -11,7 +11,7 @@ import scrittabot.llm.ChatMessage;
 class PromptTest {
 
   @Test
-  void orderIsSystemThenDialogueThenStateAndEvents() {
+  void orderIsSystemThenDialogueThenEventsThenStateAndAReminder() {
     var prompt = new Prompt("send_message(message)", 8000, new TokenEstimate());
     prompt.record(new Step(1, "<message>hi</message>", "```python\nsend_message('hello')\n```"));
     List<ChatMessage> messages = prompt.build("STATE", "EVENTS");
@@ -20,7 +20,21 @@ class PromptTest {
     assertTrue(messages.get(0).text().contains("send_message(message)"));
     assertEquals(ChatMessage.Role.USER, messages.get(1).role());
     assertEquals(ChatMessage.Role.ASSISTANT, messages.get(2).role());
-    assertEquals("STATE\nEVENTS", messages.get(3).text());
+    assertTrue(messages.get(3).text().startsWith("EVENTS\nSTATE\n"));
+    assertTrue(messages.get(3).text().endsWith("```python block; people see only "
+        + "send_message()."), "the last line reminds of the format");
+  }
+
+  @Test
+  void whatTheDialogueKeepsOfAStepIsAPrefixOfWhatWasSent() {
+    // The server's prefix cache holds the last prompt: the next one may only add after it.
+    var prompt = new Prompt("send_message(message)", 8000, new TokenEstimate());
+    List<ChatMessage> first = prompt.build("<system>recalled</system>", "<message>hi</message>");
+    prompt.record(new Step(1, "<message>hi</message>", "REPLY"));
+    List<ChatMessage> second = prompt.build("<system>other</system>", "<python>ok</python>");
+    assertEquals(first.get(0), second.get(0));
+    assertTrue(first.get(1).text().startsWith(second.get(1).text()));
+    assertEquals("REPLY", second.get(2).text());
   }
 
   @Test
@@ -48,7 +62,7 @@ class PromptTest {
     var prompt = new Prompt("t()", 4000, new TokenEstimate());
     String huge = "START" + "z".repeat(100_000) + "END";
     String last = prompt.build("S", prompt.fit(huge)).getLast().text();
-    assertTrue(last.startsWith("S\nSTART") && last.endsWith("END"));
+    assertTrue(last.startsWith("START") && last.contains("END\nS\n"));
     assertTrue(last.contains("characters cut to fit the context"));
     assertTrue(last.length() < 10_000);
   }
@@ -64,7 +78,7 @@ class PromptTest {
     prompt.record(new Step(7, huge, "ok"));
     List<ChatMessage> next = prompt.build("S", "E");
     assertEquals(0, prompt.droppedTurns(), "nothing had to go");
-    assertEquals(seen, "S\n" + next.get(next.size() - 3).text());
+    assertTrue(seen.startsWith(next.get(next.size() - 3).text() + "\nS\n"));
   }
 
   @Test

@@ -102,8 +102,66 @@ class KernelIT {
     assertEquals(1, llm.requests().size(), "one step for five messages, then asleep");
     say("message 6");
     requests = llm.awaitRequests(2, Duration.ofSeconds(30));
-    assertTrue(requests.get(1).lastUserText().contains("<python>"),
-        "the output of the code run before sleep comes with the next message");
+    assertFalse(requests.get(1).lastUserText().contains("<python>"),
+        "code that printed nothing before sleep() needs no answer: its output is not shown");
+  }
+
+  @Test
+  void aNewAgentTakesNoStepUntilSomethingHappens() throws Exception {
+    respond(r -> "```python\nsend_message('hello there')\nsleep()\n```");
+    startKernel();
+    Thread.sleep(3000);
+    assertEquals(0, llm.requests().size(), "no step at start: it could only talk to nobody");
+    assertTrue(channel.sent().isEmpty());
+    say("hi");
+    List<Request> requests = llm.awaitRequests(1, Duration.ofSeconds(30));
+    assertTrue(requests.getFirst().lastUserText().contains("hi"));
+  }
+
+  @Test
+  void codeThatFailsAfterSleepWakesTheAgentAndOneThatPrintsKeepsItsOutput() throws Exception {
+    respond(r -> r.lastUserText().contains("ZeroDivisionError")
+        ? "Fixed.\n```python\nprint('fine now')\nsleep()\n```"
+        : r.lastUserText().contains("fine now") ? SLEEP
+        : "```python\nsend_message('on it')\nsleep()\n1 / 0\n```");
+    say("divide");
+    startKernel();
+    List<Request> requests = llm.awaitRequests(2, Duration.ofSeconds(60));
+    assertTrue(requests.get(1).lastUserText().contains("ZeroDivisionError"),
+        "a failure after sleep() is not finished work: the agent sees it at once");
+    Thread.sleep(1500);
+    assertEquals(2, llm.requests().size(), "what was printed before sleep() waits for an event");
+    say("next");
+    requests = llm.awaitRequests(3, Duration.ofSeconds(30));
+    assertTrue(requests.get(2).lastUserText().contains("fine now"));
+  }
+
+  @Test
+  void theSameAnswerTwiceIsRefusedAndTheAgentToldUntilSomeoneWritesAgain() throws Exception {
+    respond(r -> r.lastUserText().contains("already sent") ? SLEEP
+        : "```python\nsend_message('42')\n```");
+    say("what is 6 times 7?");
+    startKernel();
+    List<Request> requests = llm.awaitRequests(3, Duration.ofSeconds(60));
+    assertTrue(requests.get(2).lastUserText().contains("already sent this same message"),
+        requests.get(2).lastUserText());
+    assertEquals(List.of("lobby: 42"), channel.sent());
+    say("and 7 times 6?");
+    llm.awaitRequests(4, Duration.ofSeconds(30));
+    Thread.sleep(1000);
+    assertEquals(List.of("lobby: 42", "lobby: 42"), channel.sent(), "a new question may get "
+        + "the same answer");
+  }
+
+  @Test
+  void helpDescribesATool() throws Exception {
+    respond(r -> r.lastUserText().contains("<python>") ? SLEEP
+        : "```python\nhelp(sleep)\nhelp('make_note')\n```");
+    say("how do I rest?");
+    startKernel();
+    String output = llm.awaitRequests(2, Duration.ofSeconds(60)).get(1).lastUserText();
+    assertTrue(output.contains("sleep(min_time=None)\nRest until something happens"), output);
+    assertTrue(output.contains("make_note(summary, keywords=None)"), output);
   }
 
   @Test
@@ -135,6 +193,22 @@ class KernelIT {
     List<Request> requests = llm.awaitRequests(before + 1, Duration.ofSeconds(5));
     assertTrue(requests.get(before).lastUserText().contains("wake up"),
         "a message cuts the back-off short");
+  }
+
+  @Test
+  void aLoopOfStepsThatNothingFeedsIsPutToRest() throws Exception {
+    respond(r -> "```python\nn = globals().get('n', 0) + 1\nsend_message(f'still here {n}')\n"
+        + "```");
+    say("hi");
+    startKernel();
+    llm.awaitRequests(Kernel.MAX_STEPS_ALONE + 1, Duration.ofSeconds(60));
+    Thread.sleep(2000);
+    assertEquals(Kernel.MAX_STEPS_ALONE + 1, llm.requests().size(),
+        "after the message's step and ten of its own, the agent rests");
+    say("hello again");
+    List<Request> requests = llm.awaitRequests(Kernel.MAX_STEPS_ALONE + 2, Duration.ofSeconds(30));
+    assertTrue(requests.getLast().lastUserText().contains("you were put to rest"));
+    assertTrue(requests.getLast().lastUserText().contains("hello again"));
   }
 
   @Test

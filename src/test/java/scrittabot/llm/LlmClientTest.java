@@ -88,6 +88,29 @@ class LlmClientTest {
   }
 
   @Test
+  void samplingSettingsAreSentAndUnsetOnesLeftToTheServer() throws Exception {
+    server.reply("ok");
+    chat("defaults");
+    var defaults = server.requests().getFirst().payload();
+    assertEquals(Config.DEFAULT_TEMPERATURE, ((Number) defaults.get("temperature")).doubleValue());
+    assertFalse(defaults.containsKey("seed"), "no seed unless one is configured");
+    assertFalse(defaults.containsKey("top_p"));
+    client = client(Map.of("temperature", 0, "top_p", 0.9, "min_p", 0.05, "repeat_penalty", 1.1,
+        "seed", 42));
+    server.reply("ok");
+    chat("configured");
+    var set = server.requests().get(1).payload();
+    assertEquals(0.0, ((Number) set.get("temperature")).doubleValue());
+    assertEquals(0.9, ((Number) set.get("top_p")).doubleValue());
+    assertEquals(0.05, ((Number) set.get("min_p")).doubleValue());
+    assertEquals(1.1, ((Number) set.get("repeat_penalty")).doubleValue());
+    assertEquals(42, ((Number) set.get("seed")).intValue());
+    var bad = assertThrows(Config.ConfigException.class, () -> client(Map.of("temperature", 5)));
+    assertTrue(bad.getMessage().contains("temperature must be a number from 0.0 to 2.0"),
+        bad.getMessage());
+  }
+
+  @Test
   void deltasReachTheCallerBeforeTheStreamEnds() throws Exception {
     server.slowDelay(Duration.ofMillis(60)).reply(Behaviour.SLOW, "x".repeat(60));
     var firstDeltaAt = new long[] {0};

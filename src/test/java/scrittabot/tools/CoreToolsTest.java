@@ -57,6 +57,25 @@ class CoreToolsTest {
     String source = tools.pythonSource();
     assertTrue(source.contains("def send_message(message, room=None):"));
     assertTrue(source.contains("def sleep(min_time=None):"));
-    assertTrue(tools.reference().contains("send_message(message, room=None)\n    Send a message"));
+    assertTrue(source.contains("Example: send_message(\\\"TEXT\\\")"), "the docstring is whole");
+    // The prompt's reference is one line a tool: the first sentence; help() has the rest.
+    String reference = tools.reference();
+    assertTrue(reference.startsWith("- send_message(message, room=None): Send a message to the "
+        + "people in a room; the only way anyone sees what you say.\n- send_file("), reference);
+    assertEquals(tools.pythonSource().split("\ndef ").length, reference.lines().count());
+  }
+
+  @Test
+  void theSameMessageIsNotSentTwiceToARoomUntilSomeoneWritesAgain() {
+    var flow = new Flow(channel, new scrittabot.kernel.RamJournal());
+    var set = new ToolSet(new CoreTools(channel, state, flow, Path.of("files")).all());
+    assertEquals("sent", Json.parseObject(set.call("send_message", "{\"message\": \"42\"}"))
+        .get("value"));
+    var again = Json.parseObject(set.call("send_message", "{\"message\": \" 42\\n\"}"));
+    assertEquals("ValueError", again.get("type"));
+    assertTrue(again.get("error").toString().contains("already sent this same message"));
+    assertEquals("sent", Json.parseObject(set.call("send_message",
+        "{\"message\": \"42\", \"room\": \"kitchen\"}")).get("value"), "another room");
+    assertEquals(List.of("lobby: 42", "kitchen: 42"), channel.sent());
   }
 }
