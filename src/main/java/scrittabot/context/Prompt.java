@@ -80,6 +80,8 @@ public final class Prompt {
    */
   public void checkFits() {
     int fixed = estimate.tokens(system.length());
+    log.info("the system prompt and tool reference take about {} of context_llm's {} tokens",
+        fixed, contextTokens);
     if (fixed + replyTokens() + recallTokens > contextTokens * 7 / 8) {
       throw new IllegalStateException("the system prompt and tool reference alone take about "
           + fixed + " tokens, with " + replyTokens() + " for the reply and recall_tokens "

@@ -17,6 +17,7 @@ public final class EventQueue {
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition changed = lock.newCondition();
   private final List<Queued> pending = new ArrayList<>();
+  private long lastPut = System.nanoTime();
 
   /** A queue that starts with the events the last run left waiting in the journal. */
   public EventQueue(Journal journal) {
@@ -36,6 +37,7 @@ public final class EventQueue {
     lock.lock();
     try {
       pending.add(new Queued(id, event));
+      lastPut = System.nanoTime();
       changed.signalAll();
     } finally {
       lock.unlock();
@@ -61,6 +63,30 @@ public final class EventQueue {
           return List.of();
         }
         left = changed.awaitNanos(left);
+      }
+      var events = List.copyOf(pending);
+      pending.clear();
+      return events;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Waits while events keep coming, until none has come for {@code quiet} (at most {@code max}),
+   * and takes them: messages sent in a quick row are seen together.
+   */
+  public List<Queued> settle(Duration quiet, Duration max) throws InterruptedException {
+    long deadline = System.nanoTime() + max.toNanos();
+    lock.lock();
+    try {
+      while (true) {
+        long now = System.nanoTime();
+        long wait = Math.min(lastPut + quiet.toNanos() - now, deadline - now);
+        if (wait <= 0) {
+          break;
+        }
+        changed.awaitNanos(wait);
       }
       var events = List.copyOf(pending);
       pending.clear();

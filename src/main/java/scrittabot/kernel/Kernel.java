@@ -36,6 +36,8 @@ public final class Kernel {
   private static final Duration MAX_IDLE_WAIT = Duration.ofMinutes(10);
   private static final Duration MAX_FAILURE_PAUSE = Duration.ofMinutes(5);
   private static final Duration SLEEP_CHECK = Duration.ofMinutes(10);
+  private static final Duration SETTLE = Duration.ofMillis(300);
+  private static final Duration MAX_SETTLE = Duration.ofSeconds(2);
   private static final int NUDGE_AFTER_STEPS = 3;
   /** Steps in a row with nothing from outside, after which the agent is put to rest. */
   static final int MAX_STEPS_ALONE = 10;
@@ -121,7 +123,10 @@ public final class Kernel {
       List<Queued> events = queue.await(positive(wait), false);
       if (!events.isEmpty()) {
         flow.wake();
-        return events;
+        // People often send two or three messages in a row: one step answers them all.
+        var all = new ArrayList<>(events);
+        all.addAll(queue.settle(SETTLE, MAX_SETTLE));
+        return all;
       }
       if (until != null && !Instant.now().isBefore(until)) {
         flow.wake();

@@ -23,12 +23,11 @@ import scrittabot.memory.TestDatabase;
  * the server, so it holds everything the bot does in a step (prompt, HTTP, streaming the reply,
  * running its code) and also the scripted server's own work on the same two cores.
  *
- * <p>Phase one: every reply is {@code send_message(...)} code. Sending counts as acting, so the
- * kernel does not back off, and the code output starts the next step at once. The child JVM
+ * <p>Phase one: every reply is {@code send_message(...)} code, and each answer pushes a user
+ * message into the queue (ten steps in a row with nothing from outside would be put to rest). The child JVM
  * warms up over thousands of runs, so the goal is judged on the last {@link #STEPS} of them and
  * the warm-up curve is shown. Phase two: code without a tool call ({@code x = i}); phase three:
- * replies without code. In both, each answer also pushes a user message into the queue, since a
- * step that did nothing with an effect would make the kernel back off (1 s, 2 s, ...).
+ * replies without code; the messages keep the kernel from backing off (1 s, 2 s, ...).
  */
 final class KernelBench {
   /** Set by {@link Benchmarks#main}: TCP_NODELAY on the scripted server's sockets. */
@@ -101,11 +100,14 @@ final class KernelBench {
       if (i < total) {
         arrivals.set(i, System.nanoTime());
       }
+      if (i < total - 1) {
+        // Without a message from outside the kernel would put a loop of ten steps to rest.
+        queue.put(userMessage("message " + i));
+      }
       if (i < CODE_STEPS) {
         return "Step " + i + ".\n```python\nsend_message('step " + i + "')\n```";
       }
       if (i < total - 1) {
-        queue.put(userMessage("message " + i));
         return i < bareEnd ? "Step " + i + ".\n```python\nx = " + i + "\n```"
             : "Noted, step " + i + "; nothing to do.";
       }
