@@ -21,6 +21,12 @@ public interface Control {
    */
   boolean repeats(String room, String text);
 
+  /**
+   * True when this text only repeats a message that came from the room since the agent last
+   * sent there: small models echo the question instead of answering it.
+   */
+  boolean echoes(String room, String text);
+
   /** A message went to a room. */
   void sent(String room, String text);
 

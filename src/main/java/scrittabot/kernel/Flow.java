@@ -30,6 +30,7 @@ public final class Flow implements Control {
   private final Set<String> nudged = new HashSet<>();
   private final Map<String, Set<String>> sentSinceMessage = new HashMap<>();
   private final List<Map<String, String>> sentThisStep = new ArrayList<>();
+  private final Map<String, Set<String>> heardSinceSent = new HashMap<>();
 
   public Flow(Channel channel, Journal journal) {
     this.channel = channel;
@@ -93,7 +94,19 @@ public final class Flow implements Control {
   }
 
   @Override
+  public boolean echoes(String room, String text) {
+    return heardSinceSent.getOrDefault(room, Set.of()).contains(plain(text));
+  }
+
+  /** Compared without case, spaces and end punctuation: "What is 2+2?" echoes "what is 2+2". */
+  private static String plain(String text) {
+    return text.strip().toLowerCase(java.util.Locale.ROOT).replaceAll("[\\s.!?]+$", "")
+        .replaceAll("\\s+", " ");
+  }
+
+  @Override
   public void sent(String room, String text) {
+    heardSinceSent.remove(room);
     sentSinceMessage.computeIfAbsent(room, r -> new HashSet<>()).add(text.strip());
     sentThisStep.add(Map.of("room", room, "text", text));
   }
@@ -112,9 +125,12 @@ public final class Flow implements Control {
     return channel;
   }
 
-  /** A message came in during step {@code step}. */
-  void messageFrom(String room, long step) {
+  /** A message came in during step {@code step}; {@code text} is what it said, if anything. */
+  void messageFrom(String room, long step, String text) {
     currentRoom = room;
+    if (text != null) {
+      heardSinceSent.computeIfAbsent(room, r -> new HashSet<>()).add(plain(text));
+    }
     unansweredSince.putIfAbsent(room, step);
     sentSinceMessage.remove(room);
   }

@@ -60,6 +60,8 @@ public final class Kernel {
   private long steps;
   private int idleSteps;
   private int stepsAlone;
+  /** The first event of the last batch shown again after a reply without code. */
+  private long retriedFirst;
   private int failures;
   private int sameFailures;
 
@@ -195,9 +197,9 @@ public final class Kernel {
     for (Event e : events) {
       fromOutside |= e.wakes();
       if (e instanceof Event.UserMessage m) {
-        flow.messageFrom(m.room(), steps);
+        flow.messageFrom(m.room(), steps, m.text());
       } else if (e instanceof Event.FileMessage f) {
-        flow.messageFrom(f.room(), steps);
+        flow.messageFrom(f.room(), steps, f.caption());
         if (f.image() != null) {
           images.add(f.image());
         }
@@ -248,8 +250,22 @@ public final class Kernel {
     }
     sameFailures = 0;
     log.debug("agent replied:\n{}", reply);
-    record(new Step(steps, shown, reply), batch, started, usage, System.nanoTime() - llmStart,
-        info(messages, stateText, shown, recalled));
+    String info = info(messages, stateText, shown, recalled);
+    long llmNanos = System.nanoTime() - llmStart;
+    if (blocks.found() == 0 && outputs.isEmpty() && batch.getFirst().id() != retriedFirst) {
+      // A reply without code did nothing. Kept in the dialogue it would be an example that a
+      // small model copies, step after step; so it is left out, and the same events come again
+      // with a hint, once.
+      log.info("step {}: the reply had no code; its events come again with a hint", steps);
+      retriedFirst = batch.getFirst().id();
+      record(new Step(steps, shown, reply), batch, started, usage, llmNanos,
+          info.replaceFirst("^\\{", "{\"retried\":true,"), false);
+      queue.putFirst(batch);
+      queue.put(notice("Your last reply had no ```python code block, so it did nothing. "
+          + "Answer again, and act with code."));
+      return true;
+    }
+    record(new Step(steps, shown, reply), batch, started, usage, llmNanos, info, true);
     afterStep(blocks.found(), fromOutside, outputs);
     return true;
   }
@@ -285,8 +301,10 @@ public final class Kernel {
 
   /** The step goes into the prompt's dialogue and the journal, with the prompt's window. */
   private void record(Step step, List<Queued> batch, Instant started, Completion.Usage usage,
-      long llmNanos, String info) {
-    prompt.record(step);
+      long llmNanos, String info, boolean inDialogue) {
+    if (inDialogue) {
+      prompt.record(step);
+    }
     String promptState = Json.write(Map.of("window_start", prompt.windowStart(),
         "tokens_per_char", estimate.tokensPerChar()));
     journal.stepped(new Journal.StepRecord(step, Queued.ids(batch), started, Instant.now(),

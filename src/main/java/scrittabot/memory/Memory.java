@@ -252,8 +252,9 @@ public final class Memory implements Journal, AutoCloseable {
     try {
       return db.transaction(c -> {
         var steps = new ArrayList<Step>();
+        // A step whose events were shown again (its reply had no code) is not in the dialogue.
         try (var s = c.prepareStatement("SELECT step, shown, reply FROM steps WHERE step >= ? "
-            + "ORDER BY step")) {
+            + "AND NOT coalesce((info::jsonb ->> 'retried')::boolean, false) ORDER BY step")) {
           s.setLong(1, first);
           try (ResultSet r = s.executeQuery()) {
             while (r.next()) {

@@ -54,6 +54,10 @@ public final class CoreTools {
                 + "room since its last message, so it was not sent again. Say something new, or "
                 + "sleep() if nothing is left to say.");
           }
+          if (control.echoes(room, text)) {
+            throw ToolError.value("send_message(): that only repeats what the person wrote, so "
+                + "it was not sent. Send your answer to it instead.");
+          }
           control.answered(room); // kept before it leaves: a restart must not answer twice
           try {
             channel.send(room, text);
@@ -108,7 +112,7 @@ public final class CoreTools {
 
   Tool react() {
     return new Tool("react", "event, emoji", """
-        React to a message with an emoji, e.g. to acknowledge it without words. event is the
+        React to a message with an emoji, to acknowledge it without words. event is the
         id="..." of the message.
         Example: react("EVENT_ID", "👍")""", args -> {
           String event = args.string("event").strip();

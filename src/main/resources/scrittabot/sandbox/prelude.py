@@ -153,4 +153,7 @@ def _describe(error, source):
         tail = "RuntimeError: " + _re.sub(r"^([\w$]+\.)+[\w$]+: ", "", str(error))
     else:
         tail = "".join(_traceback.format_exception_only(type(error), error)).rstrip()
+        if isinstance(error, ModuleNotFoundError):
+            # Small models ask the user to install it; say what there is instead.
+            tail += " (only Python's standard library is here: do it without that module)"
     return head + "\n".join(out[-5:]) + ("\n" if out else "") + tail

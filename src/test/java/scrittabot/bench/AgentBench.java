@@ -106,6 +106,11 @@ public final class AgentBench {
             o -> o.saidAny("helsinki") && o.said(AgentBench::looksFinnish) ? null : o.sentText()),
         new Turn("a note found", List.of("What is my favourite colour? Look in your notes."),
             o -> o.saidAny("green") ? null : o.sentText()),
+        new Turn("a longer answer", List.of("Tell me three fun facts about octopuses."),
+            o -> o.said(t -> t.length() > 100) ? null : o.sentText()),
+        new Turn("another longer answer", List.of(
+            "Explain in a few sentences how a rainbow forms."),
+            o -> o.said(t -> t.length() > 100) ? null : o.sentText()),
         new Turn("a fact from long ago", List.of("Which city do I live in?"),
             o -> o.saidAny("turku") ? null : o.sentText()),
         new Turn("quiet for a while", List.of("Please stop talking for a while, say 10 minutes."),
@@ -258,6 +263,7 @@ public final class AgentBench {
       Thread.sleep(QUIET_WATCH.toMillis());
       int whileIdle = (int) (lastStep(db) - end);
       bot.stop(Duration.ofSeconds(30));
+      transcript(db);
       return figures(db, failures, turns.size(), typed, stepsAtStart, whileIdle, timeouts,
           outOfWindow, (System.nanoTime() - started) / 1e9);
     }
@@ -358,6 +364,25 @@ public final class AgentBench {
     return new Result(model, seed, failures, scenarios, typed, steps, stepsAtStart, whileIdle,
         unprompted, duplicates, refused, noCode, steps == 0 ? 0 : (double) completion / steps,
         reprocessed, fresh, shrinks, timeouts, outOfWindow, seconds);
+  }
+
+  /** Every step as the model saw and answered it, to read what a user would have seen. */
+  private void transcript(Connection db) throws Exception {
+    var out = new StringBuilder();
+    try (var s = db.createStatement(); var rs = s.executeQuery(
+        "SELECT step, shown, reply, info FROM scrittabot.steps ORDER BY step")) {
+      while (rs.next()) {
+        var info = Json.parseObject(rs.getString(4));
+        out.append("## step ").append(rs.getLong(1)).append("\n\n").append(rs.getString(2))
+            .append("\n").append(info.get("state")).append("\n\n--- reply:\n")
+            .append(rs.getString(3)).append("\n\n--- sent: ").append(info.get("sent"))
+            .append("\n\n");
+      }
+    }
+    Path file = Path.of("target/agent-bench", model + "-seed" + seed + ".md");
+    Files.createDirectories(file.getParent());
+    Files.writeString(file, out);
+    System.out.println("  transcript: " + file);
   }
 
   /** The line the bot puts after the state, as it does. */

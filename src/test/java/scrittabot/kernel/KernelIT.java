@@ -154,6 +154,38 @@ class KernelIT {
   }
 
   @Test
+  void aReplyWithoutCodeIsLeftOutOfTheDialogueAndItsEventsComeAgain() throws Exception {
+    respond(r -> r.lastUserText().contains("had no ```python code block")
+        ? "Right.\n```python\nsend_message('the answer')\nsleep()\n```"
+        : r.lastUserText().contains("next question") ? SLEEP : "Only thinking, no code.");
+    say("a question");
+    startKernel();
+    List<Request> requests = llm.awaitRequests(2, Duration.ofSeconds(60));
+    String again = requests.get(1).lastUserText();
+    assertTrue(again.contains("a question") && again.contains("had no ```python code block"),
+        "the same events, with a hint: " + again);
+    assertFalse(requests.get(1).prompt().contains("Only thinking"), "the reply without code is "
+        + "not in the dialogue, where the model would copy it");
+    Thread.sleep(1000);
+    assertEquals(List.of("lobby: the answer"), channel.sent());
+    say("next question");
+    requests = llm.awaitRequests(3, Duration.ofSeconds(30));
+    assertFalse(requests.get(2).prompt().contains("Only thinking"));
+  }
+
+  @Test
+  void echoingThePersonsMessageIsRefusedAndTheAgentTold() throws Exception {
+    respond(r -> r.lastUserText().contains("only repeats what the person wrote")
+        ? "```python\nsend_message('4')\nsleep()\n```"
+        : "```python\nsend_message('What is 2 plus 2')\n```");
+    say("What is 2 plus 2?");
+    startKernel();
+    llm.awaitRequests(2, Duration.ofSeconds(60));
+    Thread.sleep(1000);
+    assertEquals(List.of("lobby: 4"), channel.sent());
+  }
+
+  @Test
   void helpDescribesATool() throws Exception {
     respond(r -> r.lastUserText().contains("<python>") ? SLEEP
         : "```python\nhelp(sleep)\nhelp('make_note')\n```");

@@ -141,6 +141,13 @@ class SandboxIT {
   }
 
   @Test
+  void aMissingModuleSaysWhatThereIsInstead() {
+    var e = run("import numpy as np");
+    assertEquals("ModuleNotFoundError: No module named 'numpy' (only Python's standard library is "
+        + "here: do it without that module)", lastLine(e));
+  }
+
+  @Test
   void syntaxErrorIsReportedAndRunsNothing() {
     var e = run("print('first')\ndef f(:\n    pass");
     assertEquals("", e.output());
