@@ -7,11 +7,13 @@ import java.util.regex.Pattern;
 /**
  * Finds Python code blocks in a reply while it streams in, so that each block can run the moment
  * its closing fence arrives. Accepts what local models write: {@code ```python}, {@code ```py},
- * {@code ```python3}, a fence with no language, indented fences, and a last block whose closing
- * fence is missing. Blocks fenced with another language (json, text, bash) are not run.
+ * {@code ```python3}, a fence with no language, indented fences, a fence after a list marker,
+ * and a last block whose closing fence is missing. Blocks fenced with another language (json, text, bash) are not run.
  */
 public final class CodeBlocks {
-  private static final Pattern OPEN = Pattern.compile("\\s*```\\s*([A-Za-z0-9_+-]*)\\s*");
+  /** A fence, perhaps after a list marker: small models copy a numbered list ("2. ```python"). */
+  private static final Pattern OPEN =
+      Pattern.compile("\\s*(?:(?:[-*]|\\d{1,2}[.)])\\s*)?```\\s*([A-Za-z0-9_+-]*)\\s*");
   private static final Pattern CLOSE = Pattern.compile("\\s*```\\s*");
   private static final List<String> PYTHON = List.of("", "python", "py", "python3");
 

@@ -353,7 +353,7 @@ public final class AgentBench {
             shrinks++;
           } else {
             String last = shown + "\n" + info.get("state") + "\n" + reminder();
-            fresh += tokens(previousReply) + tokens(last);
+            fresh += newTokens(previousReply, last);
             reprocessed += prompt - cached;
           }
         }
@@ -433,16 +433,42 @@ public final class AgentBench {
     table.print();
   }
 
-  private int tokens(String text) throws Exception {
-    var body = Json.write(Map.of("content", text));
-    var response = http.send(HttpRequest.newBuilder(URI.create(url + "/tokenize"))
-        .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
-        HttpResponse.BodyHandlers.ofString());
-    if (!(Json.at(Json.parse(response.body()), "tokens") instanceof List<?> tokens)) {
-      throw new IllegalStateException("/tokenize answered " + response.body());
+  /**
+   * The tokens a prompt adds to the previous one when nothing else changed: the previous reply
+   * and the new last message, with the chat template's own tokens around them. Counted as the
+   * server renders them: the template applied with and without the two messages.
+   */
+  private int newTokens(String previousReply, String last) throws Exception {
+    var system = Map.of("role", "system", "content", "S");
+    return tokens(template(List.of(system, Map.of("role", "assistant", "content", previousReply),
+        Map.of("role", "user", "content", last)))) - tokens(template(List.of(system)));
+  }
+
+  private String template(List<Map<String, String>> messages) throws Exception {
+    Object prompt = Json.at(post("/apply-template", Map.of("messages", messages)), "prompt");
+    if (!(prompt instanceof String p)) {
+      throw new IllegalStateException("/apply-template gave no prompt");
     }
-    return tokens.size();
+    return p;
+  }
+
+  private int tokens(String text) throws Exception {
+    if (!(Json.at(post("/tokenize", Map.of("content", text)), "tokens") instanceof List<?> t)) {
+      throw new IllegalStateException("/tokenize gave no tokens");
+    }
+    return t.size();
+  }
+
+  private Object post(String path, Map<String, Object> payload) throws Exception {
+    var response = http.send(HttpRequest.newBuilder(URI.create(url + path))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(Json.write(payload))).build(),
+        HttpResponse.BodyHandlers.ofString());
+    if (response.statusCode() != 200) {
+      throw new IllegalStateException(path + " answered " + response.statusCode() + ": "
+          + response.body());
+    }
+    return Json.parse(response.body());
   }
 
   private static String model(String url) throws Exception {

@@ -36,6 +36,15 @@ class CodeBlocksTest {
   }
 
   @Test
+  void aFenceAfterAListMarkerOpensABlockButProseMentioningOneDoesNot() {
+    // What a 1.5B model wrote, copying a numbered list: the text after the block must not run.
+    assertEquals(List.of("send_message('hi')\nsleep()\n"), blocks("1. Think.\n2. ```python\n"
+        + "send_message('hi')\nsleep()\n```\n3. End the code with sleep().\n", 5));
+    assertEquals(List.of("a()\n"), blocks("- ```python\na()\n```", 3));
+    assertEquals(List.of(), blocks("I act in one ```python block.\nsend_message('no')\n", 4));
+  }
+
+  @Test
   void lastBlockWithoutClosingFenceStillRuns() {
     assertEquals(List.of("send_message('hi')\n"), blocks("ok\n```python\nsend_message('hi')", 4));
   }
