@@ -252,10 +252,11 @@ public final class Kernel {
     log.debug("agent replied:\n{}", reply);
     String info = info(messages, stateText, shown, recalled);
     long llmNanos = System.nanoTime() - llmStart;
-    if (blocks.found() == 0 && outputs.isEmpty() && batch.getFirst().id() != retriedFirst) {
-      // A reply without code did nothing. Kept in the dialogue it would be an example that a
-      // small model copies, step after step; so it is left out, and the same events come again
-      // with a hint, once.
+    if (blocks.found() == 0 && outputs.isEmpty() && fromOutside
+        && batch.getFirst().id() != retriedFirst) {
+      // A reply without code to a person did nothing. Kept in the dialogue it would be an
+      // example that a small model copies, step after step; so it is left out, and the same
+      // events come again with a hint, once.
       log.info("step {}: the reply had no code; its events come again with a hint", steps);
       retriedFirst = batch.getFirst().id();
       record(new Step(steps, shown, reply), batch, started, usage, llmNanos,
