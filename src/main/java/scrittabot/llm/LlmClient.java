@@ -111,9 +111,8 @@ public final class LlmClient implements AutoCloseable {
         deliver.accept(stops.flush());
         sse.checkComplete();
       }
-      if (text.isEmpty() && stops.stoppedAt() == null) {
-        throw new SseChunks.StreamError("the reply was empty");
-      }
+      // A complete stream with no text is the model saying nothing (small models do, at once):
+      // an answer for the kernel to handle, not a failure to retry until the events are dropped.
       String finish = stops.stoppedAt() != null ? "stop" : sse.finishReason();
       return new Completion(text.toString(), sse.usage(), finish, stops.stoppedAt());
     } catch (SseChunks.StreamError | IOException e) {

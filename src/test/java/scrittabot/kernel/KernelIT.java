@@ -174,6 +174,21 @@ class KernelIT {
   }
 
   @Test
+  void aModelThatSaysNothingLosesNoMessage() throws Exception {
+    llm.reply(ScriptedLlmServer.Behaviour.EMPTY, "");
+    llm.reply(ScriptedLlmServer.Behaviour.EMPTY, "");
+    respond(r -> r.lastUserText().contains("<python>") ? SLEEP
+        : "```python\nsend_message('at last')\n```");
+    say("anyone there?");
+    startKernel();
+    List<Request> requests = llm.awaitRequests(3, Duration.ofSeconds(60));
+    assertTrue(requests.get(1).lastUserText().contains("anyone there?"), "shown again");
+    assertTrue(requests.get(2).prompt().contains("anyone there?"), "kept in the dialogue");
+    Thread.sleep(1000);
+    assertEquals(List.of("lobby: at last"), channel.sent());
+  }
+
+  @Test
   void echoingThePersonsMessageIsRefusedAndTheAgentTold() throws Exception {
     respond(r -> r.lastUserText().contains("only repeats what the person wrote")
         ? "```python\nsend_message('4')\nsleep()\n```"
