@@ -321,6 +321,14 @@ public final class Kernel {
       outputs.add(notice("The message in room " + room + " still has no answer. "
           + "Reply with send_message(...) (people see nothing else)."));
     }
+    boolean silent = outputs.stream().allMatch(e -> e instanceof Event.CodeOutput c
+        && c.output().isBlank() && c.error() == null);
+    if (codeBlocks > 0 && silent && !flow.sleeping() && !flow.sentThisStep().isEmpty()) {
+      // It answered and its code printed nothing: there is nothing for a next step to react
+      // to, and small models often forget the sleep() that says so.
+      log.debug("step {}: a message sent and nothing printed: the agent rests", steps);
+      flow.sleep(null);
+    }
     stepsAlone = fromOutside ? 0 : stepsAlone + 1;
     if (stepsAlone >= MAX_STEPS_ALONE && !flow.sleeping()) {
       // A loop of its own (code, output, code ...) that nothing from outside feeds: small models

@@ -66,7 +66,7 @@ public final class CoreTools {
           }
           control.sent(room, text);
           control.acted("send_message");
-          return "sent";
+          return null; // as print() does: nothing for the REPL to echo into the next step
         });
   }
 
@@ -84,7 +84,7 @@ public final class CoreTools {
             throw new ToolError("OSError", "send_file(): could not send: " + e.getMessage());
           }
           control.acted("send_file");
-          return "sent";
+          return null;
         });
   }
 

@@ -139,7 +139,7 @@ class KernelIT {
   @Test
   void theSameAnswerTwiceIsRefusedAndTheAgentToldUntilSomeoneWritesAgain() throws Exception {
     respond(r -> r.lastUserText().contains("already sent") ? SLEEP
-        : "```python\nsend_message('42')\n```");
+        : "```python\nsend_message('42')\nprint('anything else?')\n```");
     say("what is 6 times 7?");
     startKernel();
     List<Request> requests = llm.awaitRequests(3, Duration.ofSeconds(60));
@@ -201,6 +201,19 @@ class KernelIT {
   }
 
   @Test
+  void anAnswerWhoseCodePrintedNothingEndsTheTurnWithoutSleep() throws Exception {
+    respond(r -> "```python\nsend_message('391')\n```");
+    say("what is 17 times 23?");
+    startKernel();
+    llm.awaitRequests(1, Duration.ofSeconds(60));
+    Thread.sleep(2000);
+    assertEquals(1, llm.requests().size(), "no step to look at empty output");
+    say("thanks");
+    assertFalse(llm.awaitRequests(2, Duration.ofSeconds(30)).get(1).lastUserText()
+        .contains("<python>"));
+  }
+
+  @Test
   void helpDescribesATool() throws Exception {
     respond(r -> r.lastUserText().contains("<python>") ? SLEEP
         : "```python\nhelp(sleep)\nhelp('make_note')\n```");
@@ -245,7 +258,7 @@ class KernelIT {
   @Test
   void aLoopOfStepsThatNothingFeedsIsPutToRest() throws Exception {
     respond(r -> "```python\nn = globals().get('n', 0) + 1\nsend_message(f'still here {n}')\n"
-        + "```");
+        + "print('and on')\n```");
     say("hi");
     startKernel();
     llm.awaitRequests(Kernel.MAX_STEPS_ALONE + 1, Duration.ofSeconds(60));
@@ -260,7 +273,7 @@ class KernelIT {
 
   @Test
   void theHourlyCapOnLlmCallsHoldsBackABusyAgent() throws Exception {
-    respond(r -> "```python\nsend_message('busy')\n```");
+    respond(r -> "```python\nsend_message('busy')\nprint('and busier')\n```");
     say("go");
     startKernel(Map.of("max_llm_calls_per_hour", 3));
     llm.awaitRequests(3, Duration.ofSeconds(30));

@@ -1,6 +1,7 @@
 package scrittabot.tools;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
@@ -24,7 +25,8 @@ class CoreToolsTest {
 
   @Test
   void sendMessageGoesToTheDefaultRoomOrTheNamedOne() {
-    assertEquals("sent", call("send_message", "{\"message\": \"hi\", \"room\": null}").get("value"));
+    assertEquals(java.util.Collections.singletonMap("value", null),
+        call("send_message", "{\"message\": \"hi\", \"room\": null}"));
     call("send_message", "{\"message\": \"yo\", \"room\": \"kitchen\"}");
     assertEquals(List.of("lobby: hi", "kitchen: yo"), channel.sent());
   }
@@ -69,13 +71,13 @@ class CoreToolsTest {
   void theSameMessageIsNotSentTwiceToARoomUntilSomeoneWritesAgain() {
     var flow = new Flow(channel, new scrittabot.kernel.RamJournal());
     var set = new ToolSet(new CoreTools(channel, state, flow, Path.of("files")).all());
-    assertEquals("sent", Json.parseObject(set.call("send_message", "{\"message\": \"42\"}"))
-        .get("value"));
+    assertFalse(Json.parseObject(set.call("send_message", "{\"message\": \"42\"}"))
+        .containsKey("error"));
     var again = Json.parseObject(set.call("send_message", "{\"message\": \" 42\\n\"}"));
     assertEquals("ValueError", again.get("type"));
     assertTrue(again.get("error").toString().contains("already sent this same message"));
-    assertEquals("sent", Json.parseObject(set.call("send_message",
-        "{\"message\": \"42\", \"room\": \"kitchen\"}")).get("value"), "another room");
+    assertFalse(Json.parseObject(set.call("send_message",
+        "{\"message\": \"42\", \"room\": \"kitchen\"}")).containsKey("error"), "another room");
     assertEquals(List.of("lobby: 42", "kitchen: 42"), channel.sent());
   }
 }
