@@ -75,8 +75,8 @@ public final class AgentState {
   /** Deletes goal number {@code index} (1-based) and returns its text. */
   public synchronized String deleteGoal(int index) {
     if (index < 1 || index > goals.size()) {
-      throw new IllegalArgumentException("there is no goal " + index + "; goals are numbered 1 to "
-          + goals.size());
+      throw new IllegalArgumentException("there is no goal " + index + (goals.isEmpty()
+          ? "; you have no goals" : "; goals are numbered 1 to " + goals.size()));
     }
     String removed = goals.remove(index - 1);
     save();

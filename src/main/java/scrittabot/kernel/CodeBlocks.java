@@ -22,6 +22,7 @@ public final class CodeBlocks {
   private boolean runnable;
   private int indent;
   private int found;
+  private final StringBuilder code = new StringBuilder();
 
   /** Takes streamed text; returns the blocks completed by it, in order. */
   public List<String> feed(String text) {
@@ -51,10 +52,16 @@ public final class CodeBlocks {
     }
     if (block != null && runnable && !block.toString().isBlank()) {
       done.add(block.toString());
+      code.append(block);
       found++;
     }
     block = null;
     return done;
+  }
+
+  /** The code of the runnable blocks so far, joined. */
+  public String code() {
+    return code.toString();
   }
 
   /** How many runnable blocks the reply had so far. */
@@ -77,6 +84,7 @@ public final class CodeBlocks {
       block = null;
       if (runnable && !code.isBlank()) {
         found++;
+        this.code.append(code);
         return code;
       }
       return null;

@@ -60,6 +60,8 @@ public final class Kernel {
   private long steps;
   private int idleSteps;
   private int stepsAlone;
+  private String lastCode = "";
+  private int sameCode;
   /** The first event of the last batch shown again after a reply without code. */
   private long retriedFirst;
   private int failures;
@@ -267,6 +269,7 @@ public final class Kernel {
       return true;
     }
     record(new Step(steps, shown, reply), batch, started, usage, llmNanos, info, true);
+    checkRepeated(blocks.code(), fromOutside, outputs);
     afterStep(blocks.found(), fromOutside, outputs);
     return true;
   }
@@ -310,6 +313,26 @@ public final class Kernel {
         "tokens_per_char", estimate.tokensPerChar()));
     journal.stepped(new Journal.StepRecord(step, Queued.ids(batch), started, Instant.now(),
         usage, llmNanos / 1_000_000, promptState, info));
+  }
+
+  /**
+   * The same code as in the last step, with nothing new from outside: a small model stuck on an
+   * error writes it again and again. It is told once; the second time it rests.
+   */
+  private void checkRepeated(String code, boolean fromOutside, List<Event> outputs) {
+    sameCode = !fromOutside && !code.isBlank() && code.equals(lastCode) ? sameCode + 1 : 0;
+    lastCode = code;
+    if (sameCode == 1) {
+      outputs.add(notice("You ran the same code as in your last step. Do something else: "
+          + "fix the cause, or tell the person what went wrong."));
+    } else if (sameCode >= 2) {
+      log.warn("the agent ran the same code {} times in a row: it rests until an event",
+          sameCode + 1);
+      outputs.add(notice("You ran the same code " + (sameCode + 1) + " times in a row, so you "
+          + "were put to rest until something happens."));
+      flow.sleep(null);
+      sameCode = 0;
+    }
   }
 
   private void afterStep(int codeBlocks, boolean fromOutside, List<Event> outputs) {

@@ -214,6 +214,21 @@ class KernelIT {
   }
 
   @Test
+  void theSameFailingCodeAgainAndAgainIsToldOnceThenPutToRest() throws Exception {
+    respond(r -> "Trying.\n```python\ndelete_goal(3)\n```");
+    say("delete goal 3");
+    startKernel();
+    List<Request> requests = llm.awaitRequests(3, Duration.ofSeconds(60));
+    assertTrue(requests.get(1).lastUserText().contains("you have no goals"));
+    assertTrue(requests.get(2).lastUserText().contains("You ran the same code as in your last"));
+    Thread.sleep(3000);
+    assertEquals(3, llm.requests().size(), "the third time it rests");
+    say("ok, never mind");
+    assertTrue(llm.awaitRequests(4, Duration.ofSeconds(30)).get(3).lastUserText()
+        .contains("3 times in a row"));
+  }
+
+  @Test
   void helpDescribesATool() throws Exception {
     respond(r -> r.lastUserText().contains("<python>") ? SLEEP
         : "```python\nhelp(sleep)\nhelp('make_note')\n```");
