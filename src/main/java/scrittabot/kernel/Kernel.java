@@ -62,6 +62,8 @@ public final class Kernel {
   private int stepsAlone;
   private String lastCode = "";
   private int sameCode;
+  /** The kernel put the agent to rest in this step: a failure in its code does not wake it. */
+  private boolean restImposed;
   /** The first event of the last batch shown again after a reply without code. */
   private long retriedFirst;
   private int failures;
@@ -331,6 +333,7 @@ public final class Kernel {
       outputs.add(notice("You ran the same code " + (sameCode + 1) + " times in a row, so you "
           + "were put to rest until something happens."));
       flow.sleep(null);
+      restImposed = true;
       sameCode = 0;
     }
   }
@@ -363,13 +366,15 @@ public final class Kernel {
           + "outside, so you were put to rest until something happens."));
       stepsAlone = 0;
     } else if (flow.sleeping()) {
-      if (outputs.stream().anyMatch(e -> e instanceof Event.CodeOutput c && c.error() != null)) {
+      if (!restImposed && outputs.stream()
+          .anyMatch(e -> e instanceof Event.CodeOutput c && c.error() != null)) {
         flow.wake(); // code that failed is not finished work, even if it called sleep()
       } else {
         // The agent is done: code that printed nothing needs no answer.
         outputs.removeIf(e -> e instanceof Event.CodeOutput c && c.output().isBlank());
       }
     }
+    restImposed = false;
     outputs.forEach(queue::put);
     idleSteps = fromOutside || flow.acted() ? 0 : idleSteps + 1;
   }

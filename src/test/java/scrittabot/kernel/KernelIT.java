@@ -272,8 +272,9 @@ class KernelIT {
 
   @Test
   void aLoopOfStepsThatNothingFeedsIsPutToRest() throws Exception {
-    respond(r -> "```python\nn = globals().get('n', 0) + 1\nsend_message(f'still here {n}')\n"
-        + "print('and on')\n```");
+    var count = new java.util.concurrent.atomic.AtomicInteger();
+    respond(r -> "```python\nsend_message('still here " + count.incrementAndGet() + "')\n"
+        + "print('and on')\n```"); // different code each time: not the same code repeated
     say("hi");
     startKernel();
     llm.awaitRequests(Kernel.MAX_STEPS_ALONE + 1, Duration.ofSeconds(60));
