@@ -322,7 +322,10 @@ public final class AgentBench {
           reason = true;
           sentSinceMessage.clear();
         }
-        if (!reply.contains("```py")) {
+        var blocks = new scrittabot.kernel.CodeBlocks();
+        blocks.feed(reply);
+        blocks.finish();
+        if (blocks.found() == 0) {
           noCode++;
         }
         if (shown.contains("already sent this same message")) {
