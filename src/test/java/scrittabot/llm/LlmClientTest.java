@@ -95,12 +95,13 @@ class LlmClientTest {
     assertEquals(Config.DEFAULT_TEMPERATURE, ((Number) defaults.get("temperature")).doubleValue());
     assertFalse(defaults.containsKey("seed"), "no seed unless one is configured");
     assertFalse(defaults.containsKey("top_p"));
-    client = client(Map.of("temperature", 0, "top_p", 0.9, "min_p", 0.05, "repeat_penalty", 1.1,
+    assertFalse(defaults.containsKey("min_p"), "a key OpenAI's API refuses is not sent unasked");
+    client = client(Map.of("temperature", 0.3, "top_p", 0.9, "min_p", 0.05, "repeat_penalty", 1.1,
         "seed", 42));
     server.reply("ok");
     chat("configured");
     var set = server.requests().get(1).payload();
-    assertEquals(0.0, ((Number) set.get("temperature")).doubleValue());
+    assertEquals(0.3, ((Number) set.get("temperature")).doubleValue());
     assertEquals(0.9, ((Number) set.get("top_p")).doubleValue());
     assertEquals(0.05, ((Number) set.get("min_p")).doubleValue());
     assertEquals(1.1, ((Number) set.get("repeat_penalty")).doubleValue());
