@@ -249,7 +249,7 @@ public final class AgentBench {
         }
         long after = lastStep(db);
         if (turn.name().startsWith("greeting")) {
-          turnTurku = before + 1; // the step that showed where the user lives
+          turnTurku = firstMessageStep(db); // the step that showed where the user lives
         }
         var outcome = new Outcome(sent(db, before + 1, after), db, before + 1, after);
         String wrong = turn.check().verify(outcome);
@@ -508,6 +508,14 @@ public final class AgentBench {
         var rs = s.executeQuery("SELECT coalesce(max(step), 0) FROM scrittabot.steps")) {
       rs.next();
       return rs.getLong(1);
+    }
+  }
+
+  /** The step that last showed the first message (a step retried for want of code is not it). */
+  private static long firstMessageStep(Connection db) throws SQLException {
+    try (var s = db.createStatement(); var rs = s.executeQuery("SELECT coalesce(step, 0) FROM "
+        + "scrittabot.dialogue WHERE kind = 'message' ORDER BY id LIMIT 1")) {
+      return rs.next() ? rs.getLong(1) : 0;
     }
   }
 
