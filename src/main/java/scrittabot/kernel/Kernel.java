@@ -62,8 +62,6 @@ public final class Kernel {
   private int stepsAlone;
   private String lastCode = "";
   private int sameCode;
-  /** The kernel put the agent to rest in this step: a failure in its code does not wake it. */
-  private boolean restImposed;
   /** The first event of the last batch shown again after a reply without code. */
   private long retriedFirst;
   private int failures;
@@ -254,7 +252,7 @@ public final class Kernel {
     }
     sameFailures = 0;
     log.debug("agent replied:\n{}", reply);
-    String info = info(messages, stateText, shown, recalled);
+    var info = info(messages, stateText, shown, recalled);
     long llmNanos = System.nanoTime() - llmStart;
     if (blocks.found() == 0 && outputs.isEmpty() && fromOutside
         && batch.getFirst().id() != retriedFirst) {
@@ -263,16 +261,16 @@ public final class Kernel {
       // events come again with a hint, once.
       log.info("step {}: the reply had no code; its events come again with a hint", steps);
       retriedFirst = batch.getFirst().id();
-      record(new Step(steps, shown, reply), batch, started, usage, llmNanos,
-          info.replaceFirst("^\\{", "{\"retried\":true,"), false);
+      info.put("retried", true);
+      record(new Step(steps, shown, reply), batch, started, usage, llmNanos, info, false);
       queue.putFirst(batch);
       queue.put(notice("Your last reply had no ```python code block, so it did nothing. "
           + "Answer again, and act with code."));
       return true;
     }
     record(new Step(steps, shown, reply), batch, started, usage, llmNanos, info, true);
-    checkRepeated(blocks.code(), fromOutside, outputs);
-    afterStep(blocks.found(), fromOutside, outputs);
+    boolean restImposed = checkRepeated(blocks.code(), fromOutside, outputs);
+    afterStep(blocks.found(), fromOutside, restImposed, outputs);
     return true;
   }
 
@@ -291,7 +289,7 @@ public final class Kernel {
   }
 
   /** What the step's record says of its prompt: each section's size (estimated tokens), recall. */
-  private String info(List<ChatMessage> messages, String stateText, String shown,
+  private Map<String, Object> info(List<ChatMessage> messages, String stateText, String shown,
       Recaller.Recalled recalled) {
     long dialogue = messages.subList(1, messages.size() - 1).stream()
         .mapToLong(m -> m.text().length()).sum();
@@ -302,26 +300,26 @@ public final class Kernel {
     info.put("recall", recalled.info() == null ? null : Json.parse(recalled.info()));
     info.put("state", stateText);
     info.put("sent", flow.sentThisStep());
-    return Json.write(info);
+    return info;
   }
 
   /** The step goes into the prompt's dialogue and the journal, with the prompt's window. */
   private void record(Step step, List<Queued> batch, Instant started, Completion.Usage usage,
-      long llmNanos, String info, boolean inDialogue) {
+      long llmNanos, Map<String, Object> info, boolean inDialogue) {
     if (inDialogue) {
       prompt.record(step);
     }
     String promptState = Json.write(Map.of("window_start", prompt.windowStart(),
         "tokens_per_char", estimate.tokensPerChar()));
     journal.stepped(new Journal.StepRecord(step, Queued.ids(batch), started, Instant.now(),
-        usage, llmNanos / 1_000_000, promptState, info));
+        usage, llmNanos / 1_000_000, promptState, Json.write(info)));
   }
 
   /**
    * The same code as in the last step, with nothing new from outside: a small model stuck on an
    * error writes it again and again. It is told once; the second time it rests.
    */
-  private void checkRepeated(String code, boolean fromOutside, List<Event> outputs) {
+  private boolean checkRepeated(String code, boolean fromOutside, List<Event> outputs) {
     sameCode = !fromOutside && !code.isBlank() && code.equals(lastCode) ? sameCode + 1 : 0;
     lastCode = code;
     if (sameCode == 1) {
@@ -333,12 +331,15 @@ public final class Kernel {
       outputs.add(notice("You ran the same code " + (sameCode + 1) + " times in a row, so you "
           + "were put to rest until something happens."));
       flow.sleep(null);
-      restImposed = true;
       sameCode = 0;
+      return true;
     }
+    return false;
   }
 
-  private void afterStep(int codeBlocks, boolean fromOutside, List<Event> outputs) {
+  /** {@code restImposed}: the kernel put the agent to rest; a failure in its code does not wake it. */
+  private void afterStep(int codeBlocks, boolean fromOutside, boolean restImposed,
+      List<Event> outputs) {
     if (codeBlocks == 0) {
       outputs.add(notice("Your reply had no ```python code block, so nothing happened. "
           + "Act with code: send_message(...) to talk, sleep() to rest."));
@@ -374,7 +375,6 @@ public final class Kernel {
         outputs.removeIf(e -> e instanceof Event.CodeOutput c && c.output().isBlank());
       }
     }
-    restImposed = false;
     outputs.forEach(queue::put);
     idleSteps = fromOutside || flow.acted() ? 0 : idleSteps + 1;
   }
