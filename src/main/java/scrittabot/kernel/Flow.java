@@ -26,11 +26,20 @@ public final class Flow implements Control {
   private volatile String shutdownReason;
   private boolean acted;
   private String currentRoom;
-  private final Map<String, Long> unansweredSince = new HashMap<>();
-  private final Set<String> nudged = new HashSet<>();
-  private final Map<String, Set<String>> sentSinceMessage = new HashMap<>();
+  private final Map<String, Room> rooms = new HashMap<>();
   private final List<Map<String, String>> sentThisStep = new ArrayList<>();
-  private final Map<String, Set<String>> heardSinceSent = new HashMap<>();
+
+  /** What the kernel keeps about one room's conversation, to answer it once and not echo it. */
+  private static final class Room {
+    Long unansweredSince; // the step that first showed a message not answered yet
+    boolean nudged; // the agent was reminded of this room's unanswered message
+    final Set<String> sentSinceMessage = new HashSet<>();
+    final Set<String> heardSinceSent = new HashSet<>(); // compared as plain()
+  }
+
+  private Room room(String id) {
+    return rooms.computeIfAbsent(id, r -> new Room());
+  }
 
   public Flow(Channel channel, Journal journal) {
     this.channel = channel;
@@ -78,8 +87,9 @@ public final class Flow implements Control {
 
   @Override
   public void answered(String room) {
-    unansweredSince.remove(room);
-    nudged.remove(room);
+    Room r = room(room);
+    r.unansweredSince = null;
+    r.nudged = false;
     if (!shown.isEmpty()) {
       // Not waited for here: a channel that can deliver events again (Matrix) waits for its
       // own journal before a message leaves, and this write comes first.
@@ -90,12 +100,14 @@ public final class Flow implements Control {
 
   @Override
   public boolean repeats(String room, String text) {
-    return sentSinceMessage.getOrDefault(room, Set.of()).contains(text.strip());
+    Room r = rooms.get(room);
+    return r != null && r.sentSinceMessage.contains(text.strip());
   }
 
   @Override
   public boolean echoes(String room, String text) {
-    return heardSinceSent.getOrDefault(room, Set.of()).contains(plain(text));
+    Room r = rooms.get(room);
+    return r != null && r.heardSinceSent.contains(plain(text));
   }
 
   /** Compared without case, spaces and end punctuation: "What is 2+2?" echoes "what is 2+2". */
@@ -106,8 +118,9 @@ public final class Flow implements Control {
 
   @Override
   public void sent(String room, String text) {
-    heardSinceSent.remove(room);
-    sentSinceMessage.computeIfAbsent(room, r -> new HashSet<>()).add(text.strip());
+    Room r = room(room);
+    r.heardSinceSent.clear();
+    r.sentSinceMessage.add(text.strip());
     sentThisStep.add(Map.of("room", room, "text", text));
   }
 
@@ -128,22 +141,26 @@ public final class Flow implements Control {
   /** A message came in during step {@code step}; {@code text} is what it said, if anything. */
   void messageFrom(String room, long step, String text) {
     currentRoom = room;
+    Room r = room(room);
     if (text != null) {
-      heardSinceSent.computeIfAbsent(room, r -> new HashSet<>()).add(plain(text));
+      r.heardSinceSent.add(plain(text));
     }
-    unansweredSince.putIfAbsent(room, step);
-    sentSinceMessage.remove(room);
+    if (r.unansweredSince == null) {
+      r.unansweredSince = step;
+    }
+    r.sentSinceMessage.clear();
   }
 
   /** Rooms whose first unanswered message has been in {@code steps} steps; each named once. */
   Set<String> overdue(long step, int steps) {
-    var rooms = new HashSet<String>();
-    unansweredSince.forEach((room, since) -> {
-      if (step - since + 1 >= steps && nudged.add(room)) {
-        rooms.add(room);
+    var overdue = new HashSet<String>();
+    rooms.forEach((id, r) -> {
+      if (r.unansweredSince != null && step - r.unansweredSince + 1 >= steps && !r.nudged) {
+        r.nudged = true;
+        overdue.add(id);
       }
     });
-    return rooms;
+    return overdue;
   }
 
   /** Starts a step that shows these events: forgets whether the agent acted. */
