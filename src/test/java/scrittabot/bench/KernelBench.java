@@ -23,8 +23,10 @@ import scrittabot.memory.TestDatabase;
  * the server, so it holds everything the bot does in a step (prompt, HTTP, streaming the reply,
  * running its code) and also the scripted server's own work on the same two cores.
  *
- * <p>Phase one: every reply is {@code send_message(...)} code, and each answer pushes a user
- * message into the queue (ten steps in a row with nothing from outside would be put to rest). The child JVM
+ * <p>Phase one: every reply is {@code send_message(...)} code that also prints (an answer that
+ * prints nothing ends the turn, and the next message would wake the agent after the kernel's
+ * settling wait, which is not overhead), and each answer pushes a user message into the queue
+ * (ten steps in a row with nothing from outside would be put to rest). The child JVM
  * warms up over thousands of runs, so the goal is judged on the last {@link #STEPS} of them and
  * the warm-up curve is shown. Phase two: code without a tool call ({@code x = i}); phase three:
  * replies without code; the messages keep the kernel from backing off (1 s, 2 s, ...).
@@ -105,7 +107,7 @@ final class KernelBench {
         queue.put(userMessage("message " + i));
       }
       if (i < CODE_STEPS) {
-        return "Step " + i + ".\n```python\nsend_message('step " + i + "')\n```";
+        return "Step " + i + ".\n```python\nsend_message('step " + i + "')\nprint('sent')\n```";
       }
       if (i < total - 1) {
         return i < bareEnd ? "Step " + i + ".\n```python\nx = " + i + "\n```"
