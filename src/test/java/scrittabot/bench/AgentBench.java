@@ -45,8 +45,12 @@ public final class AgentBench {
     String verify(Outcome outcome) throws SQLException;
   }
 
-  /** What a turn left behind: the messages the agent sent during it, and the database. */
-  record Outcome(List<String> sent, Connection db, long firstStep, long lastStep) {
+  /**
+   * What a turn left behind: the messages the agent sent during it, and the database; and the
+   * agent's state (goals) as it was before the turn.
+   */
+  record Outcome(List<String> sent, Connection db, long firstStep, long lastStep,
+      String agentBefore) {
     boolean said(Predicate<String> test) {
       return sent.stream().anyMatch(test);
     }
@@ -101,7 +105,8 @@ public final class AgentBench {
             o -> o.saidAny("12") && o.saidAny("54") && oneStep(o) ? null
                 : o.sentText() + (oneStep(o) ? "" : " (not one step)")),
         new Turn("a goal deleted", List.of("I'm back from Rome now, so you can delete that goal."),
-            o -> !o.state("agent").contains("Rome") ? null : "state: " + o.state("agent")),
+            o -> !o.agentBefore().contains("Rome") ? "there was no goal to delete"
+                : !o.state("agent").contains("Rome") ? null : "state: " + o.state("agent")),
         new Turn("Finnish answered in Finnish", List.of("Mikä on Suomen pääkaupunki?"),
             o -> o.saidAny("helsinki") && o.said(AgentBench::looksFinnish) ? null : o.sentText()),
         new Turn("a note found", List.of("What is my favourite colour? Look in your notes."),
@@ -237,6 +242,7 @@ public final class AgentBench {
       List<Turn> turns = scenario();
       for (Turn turn : turns) {
         long before = lastStep(db);
+        String agentBefore = state(db, "agent", "");
         if (turn.name().equals("a fact from long ago")) {
           outOfWindow = windowStart(db) > turnTurku;
         }
@@ -251,7 +257,8 @@ public final class AgentBench {
         if (turn.name().startsWith("greeting")) {
           turnTurku = firstMessageStep(db); // the step that showed where the user lives
         }
-        var outcome = new Outcome(sent(db, before + 1, after), db, before + 1, after);
+        var outcome = new Outcome(sent(db, before + 1, after), db, before + 1, after,
+            agentBefore);
         String wrong = turn.check().verify(outcome);
         System.out.printf("  %-32s %s%s%n", turn.name(), wrong == null ? "ok" : "FAILED: ",
             wrong == null ? "" : Json.abbreviate(wrong, 300));
