@@ -205,13 +205,15 @@ public final class Memory implements Journal, AutoCloseable {
         s.setString(10, StoredText.encode(record.info()));
         s.executeUpdate();
       }
-      try (var s = c.prepareStatement("INSERT INTO dialogue (id, time, kind, text, step) "
-          + "VALUES (?, ?, 'reply', ?, ?)")) {
-        s.setLong(1, replyId);
-        s.setTimestamp(2, Timestamp.from(record.ended()));
-        s.setString(3, StoredText.encode(step.reply()));
-        s.setLong(4, step.number());
-        s.executeUpdate();
+      if (record.inDialogue()) {
+        try (var s = c.prepareStatement("INSERT INTO dialogue (id, time, kind, text, step) "
+            + "VALUES (?, ?, 'reply', ?, ?)")) {
+          s.setLong(1, replyId);
+          s.setTimestamp(2, Timestamp.from(record.ended()));
+          s.setString(3, StoredText.encode(step.reply()));
+          s.setLong(4, step.number());
+          s.executeUpdate();
+        }
       }
       try (var s = c.prepareStatement("UPDATE dialogue SET step = ? WHERE id = ANY(?)")) {
         s.setLong(1, step.number());

@@ -54,7 +54,7 @@ class RecallIT {
         said));
     step++;
     memory.stepped(new Journal.StepRecord(new Step(step, "<message>" + said + "</message>",
-        replied), List.of(id), T, T, null, 10, "{}", null));
+        replied), List.of(id), T, T, null, 10, "{}", null, true));
   }
 
   private void awaitEmbedded() throws Exception {
@@ -98,6 +98,24 @@ class RecallIT {
     assertTrue(late.info().contains("\"hybrid\":true"), late.info());
     Recaller.Recalled inWindow = recall("what is the name of my cat?", 1);
     assertFalse(inWindow.text().contains("Miso"), "still in the prompt: " + inWindow.text());
+  }
+
+  @Test
+  void aReplyLeftOutOfTheDialogueIsNeverRecalled() throws Exception {
+    long id = memory.arrived(new Event.UserMessage(T, "@anna:s", "lobby", "I work as a nurse"));
+    step++;
+    // The reply had no code: the kernel shows its events again and keeps it out of the dialogue.
+    memory.stepped(new Journal.StepRecord(new Step(step, "<message>I work as a nurse</message>",
+        "A nurse takes care of patients."), List.of(id), T, T, null, 10, "{}",
+        "{\"retried\":true}", false));
+    talk("I work as a nurse", "Nice to meet you.");
+    chatter(20);
+    awaitEmbedded();
+    Recaller.Recalled recalled = recall("what does a nurse do? patients", 10);
+    assertTrue(recalled.text().contains("I work as a nurse"), recalled.text());
+    assertFalse(recalled.text().contains("takes care of patients"), recalled.text());
+    assertEquals(List.of(), memory.steps(1).stream().filter(s -> s.number() == 1).toList(),
+        "nor is it in the prompt's dialogue");
   }
 
   @Test
