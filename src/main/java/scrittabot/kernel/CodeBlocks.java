@@ -64,6 +64,15 @@ public final class CodeBlocks {
     return code.toString();
   }
 
+  /**
+   * Whether the blocks so far hold a statement, not only comments and blank lines: a small model
+   * stuck in a rut writes blocks of comments that do nothing, step after step.
+   */
+  public boolean acts() {
+    return code.toString().lines().map(String::strip)
+        .anyMatch(l -> !l.isEmpty() && !l.startsWith("#"));
+  }
+
   /** How many runnable blocks the reply had so far. */
   public int found() {
     return found;

@@ -258,23 +258,27 @@ public final class Kernel {
     log.debug("agent replied:\n{}", reply);
     var info = info(messages, stateText, shown, recalled);
     long llmNanos = System.nanoTime() - llmStart;
-    if (blocks.found() == 0 && outputs.isEmpty() && fromOutside
-        && batch.getFirst().id() != retriedFirst) {
-      // A reply without code to a person did nothing. Kept in the dialogue it would be an
-      // example that a small model copies, step after step; so it is left out, and the same
-      // events come again with a hint, once.
-      log.info("step {}: the reply had no code; its events come again with a hint", steps);
+    boolean didNothing = !blocks.acts() && outputs.stream().allMatch(Kernel::blank);
+    if (didNothing && fromOutside && batch.getFirst().id() != retriedFirst) {
+      // A reply to a person without code, or with only comments, did nothing. Kept in the
+      // dialogue it would be an example that a small model copies, step after step; so it is
+      // left out, and the same events come again with a hint, once.
+      log.info("step {}: the reply had no code that acts; its events come again with a hint",
+          steps);
       retriedFirst = batch.getFirst().id();
       info.put("retried", true);
       record(new Step(steps, shown, reply), batch, started, usage, llmNanos, info, false);
       queue.putFirst(batch);
-      queue.put(notice("Your last reply had no ```python code block, so it did nothing. "
-          + "Answer again, and act with code."));
+      queue.put(notice(blocks.found() == 0
+          ? "Your last reply had no ```python code block, so it did nothing. Answer again, and "
+              + "act with code."
+          : "Your last code held only comments, so it did nothing. Answer again, and act with "
+              + "code that calls the tools."));
       return true;
     }
     record(new Step(steps, shown, reply), batch, started, usage, llmNanos, info, true);
     boolean restImposed = checkRepeated(blocks.code(), fromOutside, outputs);
-    afterStep(blocks.found(), fromOutside, restImposed, outputs);
+    afterStep(blocks, fromOutside, restImposed, outputs);
     return true;
   }
 
@@ -342,19 +346,21 @@ public final class Kernel {
   }
 
   /** {@code restImposed}: the kernel put the agent to rest; a failure in its code does not wake it. */
-  private void afterStep(int codeBlocks, boolean fromOutside, boolean restImposed,
+  private void afterStep(CodeBlocks blocks, boolean fromOutside, boolean restImposed,
       List<Event> outputs) {
-    if (codeBlocks == 0) {
+    if (blocks.found() == 0) {
       outputs.add(notice("Your reply had no ```python code block, so nothing happened. "
           + "Act with code: send_message(...) to talk, sleep() to rest."));
+    } else if (!blocks.acts()) {
+      outputs.add(notice("Your code held only comments, so nothing happened. Act with code: "
+          + "send_message(...) to talk, sleep() to rest."));
     }
     for (String room : flow.overdue(steps, NUDGE_AFTER_STEPS)) {
       outputs.add(notice("The message in room " + room + " still has no answer. "
           + "Reply with send_message(...) (people see nothing else)."));
     }
-    boolean silent = outputs.stream().allMatch(e -> e instanceof Event.CodeOutput c
-        && c.output().isBlank() && c.error() == null);
-    if (codeBlocks > 0 && silent && !flow.sleeping() && !flow.sentThisStep().isEmpty()) {
+    boolean silent = outputs.stream().allMatch(Kernel::blank);
+    if (blocks.found() > 0 && silent && !flow.sleeping() && !flow.sentThisStep().isEmpty()) {
       // It answered and its code printed nothing: there is nothing for a next step to react
       // to, and small models often forget the sleep() that says so.
       log.debug("step {}: a message sent and nothing printed: the agent rests", steps);
@@ -381,6 +387,11 @@ public final class Kernel {
     }
     outputs.forEach(queue::put);
     idleSteps = fromOutside || flow.acted() ? 0 : idleSteps + 1;
+  }
+
+  /** Code output that says nothing: no text, no error. */
+  private static boolean blank(Event e) {
+    return e instanceof Event.CodeOutput c && c.output().isBlank() && c.error() == null;
   }
 
   /**

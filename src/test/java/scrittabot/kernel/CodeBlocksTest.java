@@ -1,6 +1,8 @@
 package scrittabot.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -25,6 +27,16 @@ class CodeBlocksTest {
     assertEquals(List.of(), parser.feed("Thinking.\n```python\nx = 1\n"));
     assertEquals(List.of("x = 1\n"), parser.feed("```\nmore text"));
     assertEquals(1, parser.found());
+  }
+
+  @Test
+  void blocksOfOnlyCommentsDoNotAct() {
+    var parser = new CodeBlocks();
+    parser.feed("```python\n# a thought\n\n   # another\n```\n");
+    assertEquals(1, parser.found());
+    assertFalse(parser.acts());
+    parser.feed("```python\nx = 1  # a statement\n```\n");
+    assertTrue(parser.acts());
   }
 
   @Test

@@ -174,6 +174,23 @@ class KernelIT {
   }
 
   @Test
+  void codeOfOnlyCommentsCountsAsNoCode() throws Exception {
+    // What the 1.5B wrote step after step once it had begun: comments about the person.
+    respond(r -> r.lastUserText().contains("held only comments")
+        ? "```python\nsend_message('hello Laura')\n```"
+        : "```python\n# Laura is a nurse.\n\n  # She is calm.\n```");
+    say("Hi, I am Laura, a nurse");
+    startKernel();
+    List<Request> requests = llm.awaitRequests(2, Duration.ofSeconds(60));
+    String again = requests.get(1).lastUserText();
+    assertTrue(again.contains("I am Laura") && again.contains("held only comments"), again);
+    assertFalse(requests.get(1).prompt().contains("She is calm"), "not in the dialogue");
+    Thread.sleep(1000);
+    assertEquals(List.of("lobby: hello Laura"), channel.sent());
+    assertEquals(2, llm.requests().size(), "answered, then at rest");
+  }
+
+  @Test
   void aModelThatSaysNothingLosesNoMessage() throws Exception {
     llm.reply(ScriptedLlmServer.Behaviour.EMPTY, "");
     llm.reply(ScriptedLlmServer.Behaviour.EMPTY, "");
