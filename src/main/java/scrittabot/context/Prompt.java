@@ -103,8 +103,20 @@ public final class Prompt {
     }
     var messages = new ArrayList<ChatMessage>();
     messages.add(ChatMessage.system(system));
-    dialogue.forEach(step -> messages.addAll(step.toMessages()));
-    messages.add(new ChatMessage(ChatMessage.Role.USER, last, images));
+    // A step whose reply was left out lends its events to the next user turn: chat templates
+    // such as Gemma's refuse two user turns in a row. What was sent stays a prefix of this.
+    var carried = new StringBuilder();
+    for (Step step : dialogue) {
+      carried.append(step.shown());
+      if (step.replyLeftOut()) {
+        carried.append('\n');
+      } else {
+        messages.add(ChatMessage.user(carried.toString()));
+        messages.add(ChatMessage.assistant(step.reply()));
+        carried.setLength(0);
+      }
+    }
+    messages.add(new ChatMessage(ChatMessage.Role.USER, carried + last, images));
     return messages;
   }
 

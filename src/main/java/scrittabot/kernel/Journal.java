@@ -58,11 +58,11 @@ public interface Journal {
   /**
    * A finished step. {@code promptState} (JSON) is saved with it in one write, so that the
    * prompt's window after a restart fits the steps that were recorded; {@code info} (JSON, may
-   * be null) says what was recalled, for the monitor. A step not {@code inDialogue} (its reply
-   * had no code, and its events come again) is kept as a record, but its reply is not part of
-   * the conversation: neither the prompt nor recall shows it.
+   * be null) says what was recalled, for the monitor. A {@code replyLeftOut} (it did nothing:
+   * no code, or only comments) is kept in the step's record, but it is not part of the
+   * conversation: neither the prompt's dialogue nor recall shows it; the events stay.
    */
   record StepRecord(Step step, List<Long> eventIds, Instant started, Instant ended,
       Completion.Usage usage, long llmMillis, String promptState, String info,
-      boolean inDialogue) {}
+      boolean replyLeftOut) {}
 }

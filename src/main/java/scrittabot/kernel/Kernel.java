@@ -67,7 +67,6 @@ public final class Kernel {
   private String lastCode = "";
   private int sameCode;
   /** The first event of the last batch shown again after a reply without code. */
-  private long retriedFirst;
   private int failures;
   private int sameFailures;
 
@@ -258,25 +257,14 @@ public final class Kernel {
     log.debug("agent replied:\n{}", reply);
     var info = info(messages, stateText, shown, recalled);
     long llmNanos = System.nanoTime() - llmStart;
-    boolean didNothing = !blocks.acts() && outputs.stream().allMatch(Kernel::blank);
-    if (didNothing && fromOutside && batch.getFirst().id() != retriedFirst) {
-      // A reply to a person without code, or with only comments, did nothing. Kept in the
-      // dialogue it would be an example that a small model copies, step after step; so it is
-      // left out, and the same events come again with a hint, once.
-      log.info("step {}: the reply had no code that acts; its events come again with a hint",
-          steps);
-      retriedFirst = batch.getFirst().id();
-      info.put("retried", true);
-      record(new Step(steps, shown, reply), batch, started, usage, llmNanos, info, false);
-      queue.putFirst(batch);
-      queue.put(notice(blocks.found() == 0
-          ? "Your last reply had no ```python code block, so it did nothing. Answer again, and "
-              + "act with code."
-          : "Your last code held only comments, so it did nothing. Answer again, and act with "
-              + "code that calls the tools."));
-      return true;
+    // A reply without code, or with only comments, did nothing. Kept in the dialogue it would be
+    // an example that a small model copies, step after step: its events stay, it goes.
+    boolean leftOut = !blocks.acts() && outputs.stream().allMatch(Kernel::blank);
+    if (leftOut) {
+      log.info("step {}: the reply had no code that acts; it is left out of the dialogue", steps);
+      info.put("reply_left_out", true);
     }
-    record(new Step(steps, shown, reply), batch, started, usage, llmNanos, info, true);
+    record(new Step(steps, shown, reply), batch, started, usage, llmNanos, info, leftOut);
     boolean restImposed = checkRepeated(blocks.code(), fromOutside, outputs);
     afterStep(blocks, fromOutside, restImposed, outputs);
     return true;
@@ -313,14 +301,12 @@ public final class Kernel {
 
   /** The step goes into the prompt's dialogue and the journal, with the prompt's window. */
   private void record(Step step, List<Queued> batch, Instant started, Completion.Usage usage,
-      long llmNanos, Map<String, Object> info, boolean inDialogue) {
-    if (inDialogue) {
-      prompt.record(step);
-    }
+      long llmNanos, Map<String, Object> info, boolean replyLeftOut) {
+    prompt.record(replyLeftOut ? step.leavingOutReply() : step);
     String promptState = Json.write(Map.of("window_start", prompt.windowStart(),
         "tokens_per_char", estimate.tokensPerChar()));
     journal.stepped(new Journal.StepRecord(step, Queued.ids(batch), started, Instant.now(),
-        usage, llmNanos / 1_000_000, promptState, Json.write(info), inDialogue));
+        usage, llmNanos / 1_000_000, promptState, Json.write(info), replyLeftOut));
   }
 
   /**
@@ -349,10 +335,10 @@ public final class Kernel {
   private void afterStep(CodeBlocks blocks, boolean fromOutside, boolean restImposed,
       List<Event> outputs) {
     if (blocks.found() == 0) {
-      outputs.add(notice("Your reply had no ```python code block, so nothing happened. "
+      outputs.add(notice("Your last reply had no ```python code block, so it did nothing. "
           + "Act with code: send_message(...) to talk, sleep() to rest."));
     } else if (!blocks.acts()) {
-      outputs.add(notice("Your code held only comments, so nothing happened. Act with code: "
+      outputs.add(notice("Your last code held only comments, so it did nothing. Act with code: "
           + "send_message(...) to talk, sleep() to rest."));
     }
     for (String room : flow.overdue(steps, NUDGE_AFTER_STEPS)) {

@@ -205,7 +205,7 @@ public final class Memory implements Journal, AutoCloseable {
         s.setString(10, StoredText.encode(record.info()));
         s.executeUpdate();
       }
-      if (record.inDialogue()) {
+      if (!record.replyLeftOut()) {
         try (var s = c.prepareStatement("INSERT INTO dialogue (id, time, kind, text, step) "
             + "VALUES (?, ?, 'reply', ?, ?)")) {
           s.setLong(1, replyId);
@@ -254,9 +254,12 @@ public final class Memory implements Journal, AutoCloseable {
     try {
       return db.transaction(c -> {
         var steps = new ArrayList<Step>();
-        // A step whose events were shown again (its reply had no code) is not in the dialogue.
-        try (var s = c.prepareStatement("SELECT step, shown, reply FROM steps WHERE step >= ? "
-            + "AND NOT coalesce((info::jsonb ->> 'retried')::boolean, false) ORDER BY step")) {
+        // A reply left out keeps its events in the dialogue; a step 'retried' (as the kernel
+        // did before December 2026) showed its events again in the next step, so it has none.
+        try (var s = c.prepareStatement("SELECT step, shown, CASE WHEN coalesce((info::jsonb "
+            + "->> 'reply_left_out')::boolean, false) THEN '' ELSE reply END FROM steps "
+            + "WHERE step >= ? AND NOT coalesce((info::jsonb ->> 'retried')::boolean, false) "
+            + "ORDER BY step")) {
           s.setLong(1, first);
           try (ResultSet r = s.executeQuery()) {
             while (r.next()) {

@@ -1,6 +1,7 @@
 package scrittabot.context;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -35,6 +36,26 @@ class PromptTest {
     assertEquals(first.get(0), second.get(0));
     assertTrue(first.get(1).text().startsWith(second.get(1).text()));
     assertEquals("REPLY", second.get(2).text());
+  }
+
+  @Test
+  void aReplyLeftOutLendsItsEventsToTheNextUserTurnAndTheCacheStillHolds() {
+    var prompt = new Prompt("send_message(message)", 8000, new TokenEstimate());
+    prompt.record(new Step(1, "<message>hi</message>", "OK"));
+    List<ChatMessage> sent = prompt.build("<system>state</system>", "<message>hello?</message>");
+    prompt.record(new Step(2, "<message>hello?</message>", "I am musing.").leavingOutReply());
+    List<ChatMessage> next = prompt.build("<system>state 2</system>", "<system>act</system>");
+    assertEquals(4, next.size(), "user and assistant alternate: " + next);
+    assertEquals(ChatMessage.Role.USER, next.get(3).role());
+    assertTrue(next.get(3).text().startsWith("<message>hello?</message>\n<system>act</system>"),
+        next.get(3).text());
+    assertFalse(next.toString().contains("musing"));
+    assertTrue(sent.get(3).text().startsWith("<message>hello?</message>\n"),
+        "what was sent is a prefix of what comes next");
+    prompt.record(new Step(3, "<system>act</system>", "```python\nsleep()\n```"));
+    List<ChatMessage> third = prompt.build("S", "E");
+    assertEquals(6, third.size());
+    assertEquals("<message>hello?</message>\n<system>act</system>", third.get(3).text());
   }
 
   @Test

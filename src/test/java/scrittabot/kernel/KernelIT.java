@@ -154,7 +154,7 @@ class KernelIT {
   }
 
   @Test
-  void aReplyWithoutCodeIsLeftOutOfTheDialogueAndItsEventsComeAgain() throws Exception {
+  void aReplyWithoutCodeIsLeftOutOfTheDialogueAndItsEventsStay() throws Exception {
     respond(r -> r.lastUserText().contains("had no ```python code block")
         ? "Right.\n```python\nsend_message('the answer')\nsleep()\n```"
         : r.lastUserText().contains("next question") ? SLEEP : "Only thinking, no code.");

@@ -54,7 +54,7 @@ class RecallIT {
         said));
     step++;
     memory.stepped(new Journal.StepRecord(new Step(step, "<message>" + said + "</message>",
-        replied), List.of(id), T, T, null, 10, "{}", null, true));
+        replied), List.of(id), T, T, null, 10, "{}", null, false));
   }
 
   private void awaitEmbedded() throws Exception {
@@ -104,18 +104,20 @@ class RecallIT {
   void aReplyLeftOutOfTheDialogueIsNeverRecalled() throws Exception {
     long id = memory.arrived(new Event.UserMessage(T, "@anna:s", "lobby", "I work as a nurse"));
     step++;
-    // The reply had no code: the kernel shows its events again and keeps it out of the dialogue.
+    // The reply had no code: the kernel keeps it out of the dialogue, and its events in.
     memory.stepped(new Journal.StepRecord(new Step(step, "<message>I work as a nurse</message>",
         "A nurse takes care of patients."), List.of(id), T, T, null, 10, "{}",
-        "{\"retried\":true}", false));
+        "{\"reply_left_out\":true}", true));
     talk("I work as a nurse", "Nice to meet you.");
     chatter(20);
     awaitEmbedded();
     Recaller.Recalled recalled = recall("what does a nurse do? patients", 10);
     assertTrue(recalled.text().contains("I work as a nurse"), recalled.text());
     assertFalse(recalled.text().contains("takes care of patients"), recalled.text());
-    assertEquals(List.of(), memory.steps(1).stream().filter(s -> s.number() == 1).toList(),
-        "nor is it in the prompt's dialogue");
+    Step first = memory.steps(1).getFirst();
+    assertEquals(new Step(1, "<message>I work as a nurse</message>", ""), first,
+        "the prompt's dialogue after a restart keeps the events, not the reply");
+    assertTrue(first.replyLeftOut());
   }
 
   @Test
