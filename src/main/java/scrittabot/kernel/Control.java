@@ -22,6 +22,13 @@ public interface Control {
   boolean repeats(String room, String text);
 
   /**
+   * True when this text, long enough not to be a short answer that may well come twice, went to
+   * this room among the agent's last messages there: a small model answers a new question with
+   * an old answer it finds in its dialogue.
+   */
+  boolean repeatsOld(String room, String text);
+
+  /**
    * True when this text only repeats a message that came from the room since the agent last
    * sent there: small models echo the question instead of answering it.
    */

@@ -2,6 +2,7 @@ package scrittabot.kernel;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -18,6 +19,10 @@ import scrittabot.Json;
  * The sleep is saved (as JSON) on every change, so that a restart does not wake the agent.
  */
 public final class Flow implements Control {
+  /** How many of its last messages to a room an old answer is looked for in. */
+  private static final int RECENT = 20;
+  /** Shorter texts ("OK", "42", "Hello!") may rightly be said again. */
+  private static final int REPEAT_MIN_CHARS = 30;
   private final Channel channel;
   private final Journal journal;
   private List<Long> shown = List.of();
@@ -27,7 +32,7 @@ public final class Flow implements Control {
   private boolean acted;
   private String currentRoom;
   private final Map<String, Room> rooms = new HashMap<>();
-  private final List<Map<String, String>> sentThisStep = new ArrayList<>();
+  private final List<Journal.Sent> sentThisStep = new ArrayList<>();
 
   /** What the kernel keeps about one room's conversation, to answer it once and not echo it. */
   private static final class Room {
@@ -35,6 +40,7 @@ public final class Flow implements Control {
     boolean nudged; // the agent was reminded of this room's unanswered message
     final Set<String> sentSinceMessage = new HashSet<>();
     final Set<String> heardSinceSent = new HashSet<>(); // compared as plain()
+    final ArrayDeque<String> recent = new ArrayDeque<>(); // its last messages sent there
   }
 
   private Room room(String id) {
@@ -105,6 +111,13 @@ public final class Flow implements Control {
   }
 
   @Override
+  public boolean repeatsOld(String room, String text) {
+    Room r = rooms.get(room);
+    return r != null && text.strip().length() >= REPEAT_MIN_CHARS
+        && r.recent.contains(text.strip());
+  }
+
+  @Override
   public boolean echoes(String room, String text) {
     Room r = rooms.get(room);
     return r != null && r.heardSinceSent.contains(plain(text));
@@ -121,11 +134,15 @@ public final class Flow implements Control {
     Room r = room(room);
     r.heardSinceSent.clear();
     r.sentSinceMessage.add(text.strip());
-    sentThisStep.add(Map.of("room", room, "text", text));
+    r.recent.addLast(text.strip());
+    if (r.recent.size() > RECENT) {
+      r.recent.removeFirst();
+    }
+    sentThisStep.add(new Journal.Sent(room, text));
   }
 
   /** The messages sent during the current step, for its record. */
-  List<Map<String, String>> sentThisStep() {
+  List<Journal.Sent> sentThisStep() {
     return List.copyOf(sentThisStep);
   }
 

@@ -60,9 +60,13 @@ public interface Journal {
    * prompt's window after a restart fits the steps that were recorded; {@code info} (JSON, may
    * be null) says what was recalled, for the monitor. A {@code replyLeftOut} (it did nothing:
    * no code, or only comments) is kept in the step's record, but it is not part of the
-   * conversation: neither the prompt's dialogue nor recall shows it; the events stay.
+   * conversation: neither the prompt's dialogue nor recall shows it; the events stay. What the
+   * agent said is {@code sent}: its side of the conversation in memory, without its code.
    */
   record StepRecord(Step step, List<Long> eventIds, Instant started, Instant ended,
       Completion.Usage usage, long llmMillis, String promptState, String info,
-      boolean replyLeftOut) {}
+      boolean replyLeftOut, List<Sent> sent) {}
+
+  /** A message the agent sent to a room. */
+  record Sent(String room, String text) {}
 }

@@ -295,7 +295,8 @@ public final class Kernel {
         "events", estimate.tokens(shown.length())));
     info.put("recall", recalled.info() == null ? null : Json.parse(recalled.info()));
     info.put("state", stateText);
-    info.put("sent", flow.sentThisStep());
+    info.put("sent", flow.sentThisStep().stream()
+        .map(s -> Map.of("room", s.room(), "text", s.text())).toList());
     return info;
   }
 
@@ -306,7 +307,7 @@ public final class Kernel {
     String promptState = Json.write(Map.of("window_start", prompt.windowStart(),
         "tokens_per_char", estimate.tokensPerChar()));
     journal.stepped(new Journal.StepRecord(step, Queued.ids(batch), started, Instant.now(),
-        usage, llmNanos / 1_000_000, promptState, Json.write(info), replyLeftOut));
+        usage, llmNanos / 1_000_000, promptState, Json.write(info), replyLeftOut, flow.sentThisStep()));
   }
 
   /**

@@ -187,7 +187,10 @@ public final class Memory implements Journal, AutoCloseable {
   @Override
   public void stepped(StepRecord record) {
     Step step = record.step();
-    long replyId = nextId.getAndIncrement();
+    // The agent's side of the conversation, for recall and search, is what it said, not its
+    // code: recalled as code, old replies filled the prompt with examples a small model copied.
+    var sentIds = new ArrayList<Long>();
+    record.sent().forEach(s -> sentIds.add(nextId.getAndIncrement()));
     writer.submit("step " + step.number(), c -> {
       try (var s = c.prepareStatement("INSERT INTO steps (step, started, ended, shown, reply, "
           + "prompt_tokens, cached_tokens, completion_tokens, llm_ms, info) "
@@ -205,15 +208,17 @@ public final class Memory implements Journal, AutoCloseable {
         s.setString(10, StoredText.encode(record.info()));
         s.executeUpdate();
       }
-      if (!record.replyLeftOut()) {
-        try (var s = c.prepareStatement("INSERT INTO dialogue (id, time, kind, text, step) "
-            + "VALUES (?, ?, 'reply', ?, ?)")) {
-          s.setLong(1, replyId);
+      try (var s = c.prepareStatement("INSERT INTO dialogue (id, time, kind, room, text, step) "
+          + "VALUES (?, ?, 'reply', ?, ?, ?)")) {
+        for (int i = 0; i < sentIds.size(); i++) {
+          s.setLong(1, sentIds.get(i));
           s.setTimestamp(2, Timestamp.from(record.ended()));
-          s.setString(3, StoredText.encode(step.reply()));
-          s.setLong(4, step.number());
-          s.executeUpdate();
+          s.setString(3, record.sent().get(i).room());
+          s.setString(4, StoredText.encode(record.sent().get(i).text()));
+          s.setLong(5, step.number());
+          s.addBatch();
         }
+        s.executeBatch();
       }
       try (var s = c.prepareStatement("UPDATE dialogue SET step = ? WHERE id = ANY(?)")) {
         s.setLong(1, step.number());

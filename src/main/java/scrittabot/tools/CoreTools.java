@@ -54,6 +54,10 @@ public final class CoreTools {
                 + "room since its last message, so it was not sent again. Say something new, or "
                 + "sleep() if nothing is left to say.");
           }
+          if (control.repeatsOld(room, text)) {
+            throw ToolError.value("send_message(): you sent this very text to this room a "
+                + "little earlier, so it was not sent again. Answer the newest message itself.");
+          }
           if (control.echoes(room, text)) {
             throw ToolError.value("send_message(): that only repeats what the person wrote, so "
                 + "it was not sent. Send your answer to it instead.");

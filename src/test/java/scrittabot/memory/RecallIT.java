@@ -54,7 +54,8 @@ class RecallIT {
         said));
     step++;
     memory.stepped(new Journal.StepRecord(new Step(step, "<message>" + said + "</message>",
-        replied), List.of(id), T, T, null, 10, "{}", null, false));
+        replied), List.of(id), T, T, null, 10, "{}", null, false,
+        List.of(new Journal.Sent("lobby", replied))));
   }
 
   private void awaitEmbedded() throws Exception {
@@ -107,7 +108,7 @@ class RecallIT {
     // The reply had no code: the kernel keeps it out of the dialogue, and its events in.
     memory.stepped(new Journal.StepRecord(new Step(step, "<message>I work as a nurse</message>",
         "A nurse takes care of patients."), List.of(id), T, T, null, 10, "{}",
-        "{\"reply_left_out\":true}", true));
+        "{\"reply_left_out\":true}", true, List.of()));
     talk("I work as a nurse", "Nice to meet you.");
     chatter(20);
     awaitEmbedded();
@@ -118,6 +119,26 @@ class RecallIT {
     assertEquals(new Step(1, "<message>I work as a nurse</message>", ""), first,
         "the prompt's dialogue after a restart keeps the events, not the reply");
     assertTrue(first.replyLeftOut());
+  }
+
+  @Test
+  void theAgentsSideInMemoryIsWhatItSaidNotItsCode() throws Exception {
+    long id = memory.arrived(new Event.UserMessage(T, "@anna:s", "lobby", "17 times 23?"));
+    memory.stepped(new Journal.StepRecord(new Step(1, "<message>17 times 23?</message>",
+        "Sums.\n```python\nsend_message(f'It is {17 * 23}.')\nsend_message('Anything else?')\n```"),
+        List.of(id), T, T, null, 10, "{}", null, false,
+        List.of(new Journal.Sent("lobby", "It is 391."), new Journal.Sent("lobby", "Anything else?"))));
+    assertTrue(memory.flush(Duration.ofSeconds(10)));
+    String replies = memory.database().transaction(c -> {
+      try (ResultSet r = c.createStatement().executeQuery("SELECT string_agg(room || ': ' || text, "
+          + "' | ' ORDER BY id) FROM dialogue WHERE kind = 'reply'")) {
+        r.next();
+        return r.getString(1);
+      }
+    });
+    assertEquals("lobby: It is 391. | lobby: Anything else?", replies);
+    assertTrue(memory.steps(1).getFirst().reply().contains("send_message"), "the prompt's "
+        + "dialogue keeps the reply as the model wrote it");
   }
 
   @Test
