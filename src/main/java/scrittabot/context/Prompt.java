@@ -153,6 +153,11 @@ public final class Prompt {
         + events.substring(events.length() - keep);
   }
 
+  /** Whether the dialogue holds this very reply. */
+  public boolean holdsReply(String reply) {
+    return dialogue.stream().anyMatch(s -> s.reply().equals(reply));
+  }
+
   /** Records a finished step at the end of the dialogue. */
   public void record(Step step) {
     dialogue.add(step);

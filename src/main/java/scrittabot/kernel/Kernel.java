@@ -46,6 +46,8 @@ public final class Kernel {
   /** Steps in a row with nothing from outside, after which the agent is put to rest. */
   static final int MAX_STEPS_ALONE = 10;
   private static final int MAX_SAME_FAILURES = 3;
+  /** Shorter replies (a bare sleep(), a short answer) may rightly come again. */
+  private static final int MIN_COPY_CHARS = 80;
   private static final long HOUR_NANOS = Duration.ofHours(1).toNanos();
 
   private final EventQueue queue;
@@ -257,12 +259,17 @@ public final class Kernel {
     log.debug("agent replied:\n{}", reply);
     var info = info(messages, stateText, shown, recalled);
     long llmNanos = System.nanoTime() - llmStart;
-    // A reply without code, or with only comments, did nothing. Kept in the dialogue it would be
-    // an example that a small model copies, step after step: its events stay, it goes.
-    boolean leftOut = !blocks.acts() && outputs.stream().allMatch(Kernel::blank);
+    // A reply without code, or with only comments, did nothing; a long reply that the dialogue
+    // already holds word for word, and that sent nothing (a refused old answer), is a copy. Kept in the dialogue either would be an example
+    // that a small model copies, step after step: its events stay, it goes.
+    boolean didNothing = !blocks.acts() && outputs.stream().allMatch(Kernel::blank);
+    boolean copied = reply.strip().length() >= MIN_COPY_CHARS && flow.sentThisStep().isEmpty()
+        && prompt.holdsReply(reply);
+    boolean leftOut = didNothing || copied;
     if (leftOut) {
-      log.info("step {}: the reply had no code that acts; it is left out of the dialogue", steps);
-      info.put("reply_left_out", true);
+      log.info("step {}: the reply {}; it is left out of the dialogue", steps,
+          didNothing ? "had no code that acts" : "copies one the dialogue holds");
+      info.put("reply_left_out", didNothing ? "did nothing" : "copied");
     }
     record(new Step(steps, shown, reply), batch, started, usage, llmNanos, info, leftOut);
     boolean restImposed = checkRepeated(blocks.code(), fromOutside, outputs);

@@ -261,8 +261,8 @@ public final class Memory implements Journal, AutoCloseable {
         var steps = new ArrayList<Step>();
         // A reply left out keeps its events in the dialogue; a step 'retried' (as the kernel
         // did before December 2026) showed its events again in the next step, so it has none.
-        try (var s = c.prepareStatement("SELECT step, shown, CASE WHEN coalesce((info::jsonb "
-            + "->> 'reply_left_out')::boolean, false) THEN '' ELSE reply END FROM steps "
+        try (var s = c.prepareStatement("SELECT step, shown, CASE WHEN info::jsonb -> "
+            + "'reply_left_out' IS NOT NULL THEN '' ELSE reply END FROM steps "
             + "WHERE step >= ? AND NOT coalesce((info::jsonb ->> 'retried')::boolean, false) "
             + "ORDER BY step")) {
           s.setLong(1, first);

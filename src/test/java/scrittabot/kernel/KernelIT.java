@@ -191,6 +191,27 @@ class KernelIT {
   }
 
   @Test
+  void anOldReplyCopiedForANewQuestionIsRefusedAndLeftOutOfTheDialogue() throws Exception {
+    String copy = "The answer.\n```python\nsend_message('The answer to that is forty-two, my "
+        + "friend.')\nsleep()\n```";
+    respond(r -> r.lastUserText().contains("<python>") ? SLEEP : copy);
+    say("question one");
+    startKernel();
+    llm.awaitRequests(1, Duration.ofSeconds(60));
+    Thread.sleep(1000);
+    say("question two");
+    List<Request> requests = llm.awaitRequests(3, Duration.ofSeconds(60));
+    assertTrue(requests.get(2).lastUserText().contains("sent this very text"),
+        requests.get(2).lastUserText());
+    String prompt = requests.get(2).prompt();
+    assertEquals(2, prompt.split("The answer.\n", -1).length, "the copy is not in the "
+        + "dialogue: " + prompt);
+    assertTrue(prompt.contains("question two"), "its events are");
+    Thread.sleep(1000);
+    assertEquals(List.of("lobby: The answer to that is forty-two, my friend."), channel.sent());
+  }
+
+  @Test
   void aModelThatSaysNothingLosesNoMessage() throws Exception {
     llm.reply(ScriptedLlmServer.Behaviour.EMPTY, "");
     llm.reply(ScriptedLlmServer.Behaviour.EMPTY, "");

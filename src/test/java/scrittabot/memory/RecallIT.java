@@ -108,7 +108,7 @@ class RecallIT {
     // The reply had no code: the kernel keeps it out of the dialogue, and its events in.
     memory.stepped(new Journal.StepRecord(new Step(step, "<message>I work as a nurse</message>",
         "A nurse takes care of patients."), List.of(id), T, T, null, 10, "{}",
-        "{\"reply_left_out\":true}", true, List.of()));
+        "{\"reply_left_out\":\"did nothing\"}", true, List.of()));
     talk("I work as a nurse", "Nice to meet you.");
     chatter(20);
     awaitEmbedded();
