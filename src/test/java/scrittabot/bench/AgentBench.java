@@ -116,6 +116,9 @@ public final class AgentBench {
         new Turn("another longer answer", List.of(
             "Explain in a few sentences how a rainbow forms."),
             o -> o.said(t -> t.length() > 100) ? null : o.sentText()),
+        new Turn("a story", List.of(
+            "Write a short story of about 200 words about a lighthouse keeper."),
+            o -> o.said(t -> t.length() > 600) ? null : o.sentText()),
         new Turn("a fact from long ago", List.of("Which city do I live in?"),
             o -> o.saidAny("turku") ? null : o.sentText()),
         new Turn("quiet for a while", List.of("Please stop talking for a while, say 10 minutes."),
@@ -518,7 +521,7 @@ public final class AgentBench {
     }
   }
 
-  /** The step that last showed the first message (a step retried for want of code is not it). */
+  /** The step that showed the first message. */
   private static long firstMessageStep(Connection db) throws SQLException {
     try (var s = db.createStatement(); var rs = s.executeQuery("SELECT coalesce(step, 0) FROM "
         + "scrittabot.dialogue WHERE kind = 'message' ORDER BY id LIMIT 1")) {
