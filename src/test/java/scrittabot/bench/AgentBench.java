@@ -415,7 +415,9 @@ public final class AgentBench {
     double steps = results.stream().mapToInt(Result::steps).sum();
     long fresh = results.stream().mapToLong(Result::newTokens).sum();
     long re = results.stream().mapToLong(Result::reprocessed).sum();
-    table.row("scenarios passed (mean)", "%.1f of %d".formatted(passed, scenarios), ">= 12");
+    table.row("scenarios passed (mean)", "%.1f of %d".formatted(passed, scenarios),
+        // The goal: 12 of 15 scenarios, so 80 % of however many there are.
+        ">= %.1f (80 %%)".formatted(scenarios * 0.8));
     table.row("steps at start / while idle at the end",
         results.stream().mapToInt(Result::stepsAtStart).sum() + " / "
             + results.stream().mapToInt(Result::stepsWhileIdle).sum(), "0 / 0");
