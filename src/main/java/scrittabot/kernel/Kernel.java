@@ -68,7 +68,6 @@ public final class Kernel {
   private int stepsAlone;
   private String lastCode = "";
   private int sameCode;
-  /** The first event of the last batch shown again after a reply without code. */
   private int failures;
   private int sameFailures;
 
@@ -260,8 +259,9 @@ public final class Kernel {
     var info = info(messages, stateText, shown, recalled);
     long llmNanos = System.nanoTime() - llmStart;
     // A reply without code, or with only comments, did nothing; a long reply that the dialogue
-    // already holds word for word, and that sent nothing (a refused old answer), is a copy. Kept in the dialogue either would be an example
-    // that a small model copies, step after step: its events stay, it goes.
+    // already holds word for word, and that sent nothing (a refused old answer), is a copy.
+    // Kept in the dialogue, either would be an example that a small model copies, step after
+    // step: its events stay, it goes.
     boolean didNothing = !blocks.acts() && outputs.stream().allMatch(Kernel::blank);
     boolean copied = reply.strip().length() >= MIN_COPY_CHARS && flow.sentThisStep().isEmpty()
         && prompt.holdsReply(reply);
@@ -314,7 +314,8 @@ public final class Kernel {
     String promptState = Json.write(Map.of("window_start", prompt.windowStart(),
         "tokens_per_char", estimate.tokensPerChar()));
     journal.stepped(new Journal.StepRecord(step, Queued.ids(batch), started, Instant.now(),
-        usage, llmNanos / 1_000_000, promptState, Json.write(info), replyLeftOut, flow.sentThisStep()));
+        usage, llmNanos / 1_000_000, promptState, Json.write(info), replyLeftOut,
+        flow.sentThisStep()));
   }
 
   /**

@@ -127,7 +127,8 @@ class RecallIT {
     memory.stepped(new Journal.StepRecord(new Step(1, "<message>17 times 23?</message>",
         "Sums.\n```python\nsend_message(f'It is {17 * 23}.')\nsend_message('Anything else?')\n```"),
         List.of(id), T, T, null, 10, "{}", null, false,
-        List.of(new Journal.Sent("lobby", "It is 391."), new Journal.Sent("lobby", "Anything else?"))));
+        List.of(new Journal.Sent("lobby", "It is 391."),
+            new Journal.Sent("lobby", "Anything else?"))));
     assertTrue(memory.flush(Duration.ofSeconds(10)));
     String replies = memory.database().transaction(c -> {
       try (ResultSet r = c.createStatement().executeQuery("SELECT string_agg(room || ': ' || text, "
