@@ -347,6 +347,7 @@ public final class Kernel {
       outputs.add(notice("Your last reply had no ```python code block, so it did nothing. "
           + "Act with code: send_message(...) to talk, sleep() to rest."));
     } else if (!blocks.acts()) {
+      outputs.removeIf(Kernel::blank); // comments print nothing: the notice says it all
       outputs.add(notice("Your last code held only comments, so it did nothing. Act with code: "
           + "send_message(...) to talk, sleep() to rest."));
     }

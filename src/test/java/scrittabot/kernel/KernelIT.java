@@ -184,6 +184,7 @@ class KernelIT {
     List<Request> requests = llm.awaitRequests(2, Duration.ofSeconds(60));
     String again = requests.get(1).lastUserText();
     assertTrue(again.contains("I am Laura") && again.contains("held only comments"), again);
+    assertFalse(again.contains("<python>"), "no empty output of the comments: " + again);
     assertFalse(requests.get(1).prompt().contains("She is calm"), "not in the dialogue");
     Thread.sleep(1000);
     assertEquals(List.of("lobby: hello Laura"), channel.sent());
