@@ -94,6 +94,8 @@ def _setup(host_call, host_write, tool_source):
             print("help(name) describes one of the tools: " + ", ".join(tools))
 
     agent_globals["help"] = help
+    # Small models write math.pow(2, 20) without importing math, and then copy the NameError.
+    agent_globals["math"] = __import__("math")
     streams = {}
 
     def run(source):

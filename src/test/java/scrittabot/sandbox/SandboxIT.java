@@ -148,6 +148,11 @@ class SandboxIT {
   }
 
   @Test
+  void mathIsThereWithoutAnImport() {
+    assertEquals("1048576.0\n", run("print(math.pow(2, 20))").output());
+  }
+
+  @Test
   void syntaxErrorIsReportedAndRunsNothing() {
     var e = run("print('first')\ndef f(:\n    pass");
     assertEquals("", e.output());
