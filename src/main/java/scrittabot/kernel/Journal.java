@@ -58,14 +58,14 @@ public interface Journal {
   /**
    * A finished step. {@code promptState} (JSON) is saved with it in one write, so that the
    * prompt's window after a restart fits the steps that were recorded; {@code info} (JSON, may
-   * be null) says what was recalled, for the monitor. A {@code replyLeftOut} (it did nothing:
-   * no code, or only comments) is kept in the step's record, but it is not part of the
-   * conversation: neither the prompt's dialogue nor recall shows it; the events stay. What the
-   * agent said is {@code sent}: its side of the conversation in memory, without its code.
+   * be null) says what was recalled, for the monitor, and when the reply was left out of the
+   * dialogue ({@code "reply_left_out"}: it did nothing, or copied one): then the dialogue read
+   * back after a restart keeps the step's events, not its reply. What the agent said is
+   * {@code sent}: its side of the conversation in memory, without its code.
    */
   record StepRecord(Step step, List<Long> eventIds, Instant started, Instant ended,
       Completion.Usage usage, long llmMillis, String promptState, String info,
-      boolean replyLeftOut, List<Sent> sent) {}
+      List<Sent> sent) {}
 
   /** A message the agent sent to a room. */
   record Sent(String room, String text) {}

@@ -314,7 +314,7 @@ public final class Kernel {
     String promptState = Json.write(Map.of("window_start", prompt.windowStart(),
         "tokens_per_char", estimate.tokensPerChar()));
     journal.stepped(new Journal.StepRecord(step, Queued.ids(batch), started, Instant.now(),
-        usage, llmNanos / 1_000_000, promptState, Json.write(info), replyLeftOut,
+        usage, llmNanos / 1_000_000, promptState, Json.write(info),
         flow.sentThisStep()));
   }
 

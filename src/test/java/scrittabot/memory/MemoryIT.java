@@ -38,7 +38,7 @@ class MemoryIT {
   private static Journal.StepRecord step(long number, List<Long> ids, String shown, String reply) {
     return new Journal.StepRecord(new Step(number, shown, reply), ids, T, T.plusSeconds(2),
         new Completion.Usage(1200, 40, 1100, 900, 800), 1700, "{\"window_start\": 1}", null,
-        false, List.of(new Journal.Sent("lobby", reply)));
+        List.of(new Journal.Sent("lobby", reply)));
   }
 
   @Test

@@ -132,7 +132,7 @@ public final class PlantedFactsBench {
     var record = new Step(step + 1, shown, replied);
     prompt.record(record);
     memory.stepped(new Journal.StepRecord(record, List.of(id), event.time(), event.time(), null,
-        0, "{}", null, false, List.of(new Journal.Sent("lobby", replied))));
+        0, "{}", null, List.of(new Journal.Sent("lobby", replied))));
     return step + 1;
   }
 

@@ -54,7 +54,7 @@ class RecallIT {
         said));
     step++;
     memory.stepped(new Journal.StepRecord(new Step(step, "<message>" + said + "</message>",
-        replied), List.of(id), T, T, null, 10, "{}", null, false,
+        replied), List.of(id), T, T, null, 10, "{}", null,
         List.of(new Journal.Sent("lobby", replied))));
   }
 
@@ -108,7 +108,7 @@ class RecallIT {
     // The reply had no code: the kernel keeps it out of the dialogue, and its events in.
     memory.stepped(new Journal.StepRecord(new Step(step, "<message>I work as a nurse</message>",
         "A nurse takes care of patients."), List.of(id), T, T, null, 10, "{}",
-        "{\"reply_left_out\":\"did nothing\"}", true, List.of()));
+        "{\"reply_left_out\":\"did nothing\"}", List.of()));
     talk("I work as a nurse", "Nice to meet you.");
     chatter(20);
     awaitEmbedded();
@@ -126,7 +126,7 @@ class RecallIT {
     long id = memory.arrived(new Event.UserMessage(T, "@anna:s", "lobby", "17 times 23?"));
     memory.stepped(new Journal.StepRecord(new Step(1, "<message>17 times 23?</message>",
         "Sums.\n```python\nsend_message(f'It is {17 * 23}.')\nsend_message('Anything else?')\n```"),
-        List.of(id), T, T, null, 10, "{}", null, false,
+        List.of(id), T, T, null, 10, "{}", null,
         List.of(new Journal.Sent("lobby", "It is 391."),
             new Journal.Sent("lobby", "Anything else?"))));
     assertTrue(memory.flush(Duration.ofSeconds(10)));
