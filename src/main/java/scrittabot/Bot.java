@@ -1,5 +1,6 @@
 package scrittabot;
 
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.slf4j.LoggerFactory;
@@ -11,10 +12,12 @@ import scrittabot.kernel.EventQueue;
 import scrittabot.kernel.Flow;
 import scrittabot.kernel.Journal;
 import scrittabot.kernel.Kernel;
+import scrittabot.library.Library;
 import scrittabot.llm.LlmClient;
 import scrittabot.memory.Memory;
 import scrittabot.sandbox.Sandbox;
 import scrittabot.tools.CoreTools;
+import scrittabot.tools.LibraryTools;
 import scrittabot.tools.MemoryTools;
 import scrittabot.tools.ToolSet;
 
@@ -29,18 +32,19 @@ public final class Bot implements AutoCloseable {
   private final Kernel kernel;
   private final Prompt prompt;
 
-  public Bot(Config config, Memory memory, EventQueue queue, Channel channel) {
-    this(config, memory, queue, channel, new LlmClient(config));
+  public Bot(Config config, Memory memory, Library library, EventQueue queue, Channel channel) {
+    this(config, memory, library, queue, channel, new LlmClient(config));
   }
 
-  public Bot(Config config, Memory memory, EventQueue queue, Channel channel, LlmClient llm) {
+  public Bot(Config config, Memory memory, Library library, EventQueue queue, Channel channel,
+      LlmClient llm) {
     var state = new AgentState(json -> memory.save("agent", json));
     restore("mood and goals", () -> state.restore(memory.load("agent")));
     var flow = new Flow(channel, memory);
     restore("sleep", () -> flow.restore(memory.load("sleep")));
-    var tools = new ToolSet(Stream.concat(
-        new CoreTools(channel, state, flow, config.filesDir()).all().stream(),
-        new MemoryTools(memory, flow).all().stream()).toList());
+    var tools = new ToolSet(Stream.of(new CoreTools(channel, state, flow, library).all(),
+        new MemoryTools(memory, flow).all(), new LibraryTools(library).all())
+        .flatMap(List::stream).toList());
     this.llm = llm;
     this.sandbox = new Sandbox(new Sandbox.Settings(config.filesDir(), config.sandboxTimeLimit(),
         config.sandboxMemory(), config.sandboxJit()), tools);
@@ -51,6 +55,12 @@ public final class Bot implements AutoCloseable {
     restore("the prompt's dialogue", () -> restorePrompt(memory, estimate));
     this.kernel = new Kernel(queue, memory, memory.recaller(), llm, sandbox, prompt, state, flow,
         estimate, config.maxLlmCallsPerHour());
+  }
+
+  /** The library of files_dir, with its metadata in the memory's database; not started yet. */
+  public static Library library(Config config, Memory memory) {
+    return new Library(config.filesDir(), config.maxFileSize(), config.filesQuota(),
+        memory.database());
   }
 
   /** A piece of saved state that cannot be read is logged and left at its default. */

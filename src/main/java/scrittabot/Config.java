@@ -45,6 +45,7 @@ public record Config(
     Path logsDir,
     Path stateDir,
     long maxFileSize,
+    long filesQuota,
     String logLevel,
     List<String> warnings) {
 
@@ -62,6 +63,7 @@ public record Config(
   public static final Double DEFAULT_MIN_P = null;
   public static final Double DEFAULT_REPEAT_PENALTY = null;
   public static final String DEFAULT_MAX_FILE_SIZE = "50m";
+  public static final String DEFAULT_FILES_QUOTA = "5g";
   private static final Set<String> LOG_LEVELS = Set.of("trace", "debug", "info", "warn", "error");
 
   /** The key of the endpoint that serves {@code url}, or "" when none does. */
@@ -102,8 +104,8 @@ public record Config(
       "database_url", "llm_url", "embedding_url", "rerank_url", "llm_key", "embedding_key",
       "rerank_key", "request_timeout", "sandbox_time_limit", "sandbox_memory", "sandbox_jit",
       "max_llm_calls_per_hour", "files_dir", "logs_dir", "log_level", "allowed_users",
-      "state_dir", "max_file_size", "recall_tokens", "temperature", "top_p", "min_p",
-      "repeat_penalty", "seed");
+      "state_dir", "max_file_size", "files_quota", "recall_tokens", "temperature", "top_p",
+      "min_p", "repeat_penalty", "seed");
 
   /** Reads and validates a config file; {@code console} relaxes the Matrix and database keys. */
   public static Config load(Path file, boolean console) throws ConfigException {
@@ -184,6 +186,7 @@ public record Config(
         Path.of(keys.string("logs_dir", "logs")),
         Path.of(keys.string("state_dir", "state")),
         bytes(keys.memorySize("max_file_size", DEFAULT_MAX_FILE_SIZE)),
+        bytes(keys.memorySize("files_quota", DEFAULT_FILES_QUOTA)),
         logLevel,
         keys.unknownKeyWarnings());
     if (!console) {

@@ -17,6 +17,7 @@ import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
 import scrittabot.console.ConsoleChannel;
 import scrittabot.kernel.EventQueue;
+import scrittabot.library.Library;
 import scrittabot.llm.Replay;
 import scrittabot.matrix.Login;
 import scrittabot.matrix.MatrixChannel;
@@ -103,7 +104,9 @@ public final class Main {
       }
       log.info("starting {} with {}", version(), config);
       try (Memory memory = openMemory(config)) {
-        return options.console() ? runConsole(config, memory) : runMatrix(config, memory);
+        Library library = startLibrary(config, memory);
+        return options.console() ? runConsole(config, memory, library)
+            : runMatrix(config, memory, library);
       }
     } catch (InterruptedException e) {
       log.info("bye: interrupted while waiting for the database");
@@ -124,6 +127,18 @@ public final class Main {
     }
   }
 
+  private static Library startLibrary(Config config, Memory memory)
+      throws Config.ConfigException {
+    Library library = Bot.library(config, memory);
+    try {
+      library.start();
+      return library;
+    } catch (IOException e) {
+      throw new Config.ConfigException("files_dir " + config.filesDir() + " cannot be used: "
+          + e);
+    }
+  }
+
   private static Database database(Config config, boolean migrate)
       throws Config.ConfigException, InterruptedException {
     if (config.databaseUrl() == null) {
@@ -138,12 +153,13 @@ public final class Main {
     }
   }
 
-  private static int runMatrix(Config config, Memory memory) throws Config.ConfigException {
+  private static int runMatrix(Config config, Memory memory, Library library)
+      throws Config.ConfigException {
     var log = LoggerFactory.getLogger(Main.class);
     var queue = new EventQueue(memory);
     Thread main = Thread.currentThread();
-    try (var matrix = new MatrixChannel(config, queue, memory);
-        var bot = new Bot(config, memory, queue, matrix)) {
+    try (var matrix = new MatrixChannel(config, queue, memory, library);
+        var bot = new Bot(config, memory, library, queue, matrix)) {
       memory.onLockLost(() -> bot.stop("another bot took the database while it was away"));
       // The main thread may still wait for the homeserver at start: interrupt that too.
       Signal.handle(new Signal("TERM"), s -> {
@@ -215,11 +231,11 @@ public final class Main {
     }
   }
 
-  private static int runConsole(Config config, Memory memory) {
+  private static int runConsole(Config config, Memory memory, Library library) {
     var log = LoggerFactory.getLogger(Main.class);
     var queue = new EventQueue(memory);
     var console = new ConsoleChannel(queue, System.in, System.out);
-    try (var bot = new Bot(config, memory, queue, console)) {
+    try (var bot = new Bot(config, memory, library, queue, console)) {
       memory.onLockLost(() -> bot.stop("another bot took the database while it was away"));
       Signal.handle(new Signal("TERM"), s -> bot.stop("SIGTERM"));
       Signal.handle(new Signal("INT"), s -> bot.stop("interrupted"));

@@ -1,7 +1,6 @@
 package scrittabot.matrix;
 
 import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -11,6 +10,9 @@ import org.slf4j.LoggerFactory;
 import scrittabot.Json;
 import scrittabot.kernel.Event;
 import scrittabot.kernel.Event.Refs;
+import scrittabot.library.FileNames;
+import scrittabot.library.Images;
+import scrittabot.library.Library;
 import scrittabot.llm.ChatMessage;
 
 /**
@@ -24,13 +26,13 @@ final class EventParser {
   private static final Duration DOWNLOAD_TIMEOUT = Duration.ofMinutes(2);
 
   private final MatrixHttp http;
-  private final Path filesDir;
+  private final Library library;
   private final long maxFileSize;
 
-  EventParser(MatrixHttp http, Path filesDir, long maxFileSize) {
+  EventParser(MatrixHttp http, Library library) {
     this.http = http;
-    this.filesDir = filesDir;
-    this.maxFileSize = maxFileSize;
+    this.library = library;
+    this.maxFileSize = library.maxFileSize();
   }
 
   /** The kernel event for a timeline event of {@code room} (the agent's name for it), or null. */
@@ -134,25 +136,37 @@ final class EventParser {
     long size = Json.at(content, "info", "size") instanceof Number n ? n.longValue() : -1;
     String url = string(content, "url");
     String problem = null;
-    Path saved = null;
+    String saved = null;
     ChatMessage.Image image = null;
     if (url == null) {
       problem = content.containsKey("file") ? "it is encrypted" : "it has no url";
     } else if (size > maxFileSize) {
       problem = "it is larger than max_file_size (" + maxFileSize + " bytes)";
     } else {
+      MatrixHttp.Download download = null;
       try {
-        MatrixHttp.Download download = download(url);
-        size = download.data().length;
-        if (mime.endsWith("/*") || mime.isBlank()) {
-          mime = download.contentType().split(";")[0].strip();
-        }
-        saved = Media.save(filesDir, name, download.data());
-        if (mime.startsWith("image/")) {
-          image = imageForLlm(download.data(), saved);
-        }
+        download = download(url);
       } catch (IOException e) {
         problem = "the download failed: " + e.getMessage();
+      }
+      try {
+        if (download != null) {
+          if (mime.endsWith("/*") || mime.isBlank()) {
+            mime = download.contentType().split(";")[0].strip();
+          }
+          Library.Stored stored = library.receive(name, download.data(), mime, sender, room);
+          saved = stored.filename();
+          size = stored.size();
+          mime = stored.mimeType();
+          if (mime.startsWith("image/")) {
+            image = imageForLlm(download.data(), saved);
+          }
+        }
+      } catch (Library.Refused e) {
+        problem = e.getMessage();
+      } catch (IOException e) {
+        log.error("cannot store a received file in {}", library.dir(), e);
+        problem = "it could not be stored (" + e.getMessage() + ")";
       }
     }
     if (problem != null) {
@@ -161,13 +175,13 @@ final class EventParser {
       log.info("saved {} ({} bytes) from {} in {}", saved, size, sender, room);
     }
     return new Event.FileMessage(time, sender, room, refs,
-        saved == null ? Media.safeName(name) : filesDir.relativize(saved).toString(),
-        Math.max(size, 0), mime, caption, image, problem);
+        saved == null ? FileNames.safe(name) : saved, Math.max(size, 0), mime, caption, image,
+        problem);
   }
 
-  private static ChatMessage.Image imageForLlm(byte[] data, Path saved) {
+  private static ChatMessage.Image imageForLlm(byte[] data, String saved) {
     try {
-      return Media.forLlm(data);
+      return Images.forLlm(data);
     } catch (IOException | RuntimeException e) {
       log.warn("image {} cannot be decoded for the LLM: {}", saved, e.toString());
       return null;

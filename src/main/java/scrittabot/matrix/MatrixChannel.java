@@ -25,6 +25,8 @@ import scrittabot.kernel.Channel;
 import scrittabot.kernel.Event;
 import scrittabot.kernel.EventQueue;
 import scrittabot.kernel.Journal;
+import scrittabot.library.Images;
+import scrittabot.library.Library;
 
 /**
  * The agent's home: Matrix rooms on a homeserver. {@link #start} checks the token and joins the
@@ -44,6 +46,7 @@ public final class MatrixChannel implements Channel, AutoCloseable {
   private static final int MAX_EVENT_BYTES = 60_000;
 
   private final Config config;
+  private final Library library;
   private final EventQueue queue;
   private final MatrixHttp http;
   private final Outbox outbox;
@@ -62,8 +65,9 @@ public final class MatrixChannel implements Channel, AutoCloseable {
   /** Event id to room id of what the agent has seen in its current turn, for read receipts. */
   private final Map<String, String> open = Collections.synchronizedMap(new LinkedHashMap<>());
 
-  public MatrixChannel(Config config, EventQueue queue, Journal journal) {
+  public MatrixChannel(Config config, EventQueue queue, Journal journal, Library library) {
     this.config = config;
+    this.library = library;
     this.queue = queue;
     this.http = new MatrixHttp(config.homeserver(), config.accessToken());
     this.state = SyncState.load(journal, config.stateDir().resolve("matrix-sync.json"));
@@ -96,7 +100,7 @@ public final class MatrixChannel implements Channel, AutoCloseable {
           + " (see the log above): check the room ids or aliases, and invite the bot's user "
           + userId + " to private rooms");
     }
-    var parser = new EventParser(http, config.filesDir(), config.maxFileSize());
+    var parser = new EventParser(http, library);
     var loop = new SyncLoop(http, state, parser, queue, rooms, userId,
         e -> recent.put(e.getKey(), e.getValue()), outbox, fatal);
     outbox.start();
@@ -148,7 +152,7 @@ public final class MatrixChannel implements Channel, AutoCloseable {
     byte[] data = Files.readAllBytes(file);
     String name = file.getFileName().toString();
     String mime = mimeType(file);
-    int[] wh = mime.startsWith("image/") ? Media.size(data) : null;
+    int[] wh = mime.startsWith("image/") ? Images.size(data) : null;
     String uri;
     try {
       uri = http.upload(data, mime, name, UPLOAD_TIMEOUT);

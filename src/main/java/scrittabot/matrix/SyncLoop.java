@@ -174,6 +174,11 @@ final class SyncLoop implements Runnable {
         Event parsed = parser.parse(event, rooms.name(roomId));
         if (parsed != null && queue.put(parsed)) {
           recent.accept(Map.entry(id, roomId));
+          if (parsed instanceof Event.FileMessage f && f.problem() != null) {
+            // the person learns at once; the agent hears of it as well, in the event
+            outbox.send(roomId, "m.room.message", Map.of("msgtype", "m.notice", "body",
+                "I could not keep the file " + f.filename() + ": " + f.problem() + "."));
+          }
         }
       } catch (RuntimeException e) {
         log.error("skipping event {} in {}: it could not be read: {}", id, rooms.name(roomId),

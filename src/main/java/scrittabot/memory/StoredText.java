@@ -5,12 +5,12 @@ package scrittabot.memory;
  * and U+E000 itself doubled, so it comes back exactly as it was: a private-use character that
  * real text hardly ever holds, and no information lost when it does.
  */
-final class StoredText {
+public final class StoredText {
   private static final char ESCAPE = '\uE000';
 
   private StoredText() {}
 
-  static String encode(String text) {
+  public static String encode(String text) {
     if (text == null || (text.indexOf('\0') < 0 && text.indexOf(ESCAPE) < 0)) {
       return text;
     }
@@ -28,7 +28,7 @@ final class StoredText {
     return out.toString();
   }
 
-  static String decode(String stored) {
+  public static String decode(String stored) {
     if (stored == null || stored.indexOf(ESCAPE) < 0) {
       return stored;
     }

@@ -1,14 +1,13 @@
 package scrittabot.tools;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import scrittabot.kernel.AgentState;
 import scrittabot.kernel.Channel;
 import scrittabot.kernel.Control;
+import scrittabot.library.Library;
 
 /**
  * The tools every agent has: messages, flow (sleep, shutdown), mood and goals. One method per
@@ -21,13 +20,13 @@ public final class CoreTools {
   private final Channel channel;
   private final AgentState state;
   private final Control control;
-  private final Path filesDir;
+  private final Library library;
 
-  public CoreTools(Channel channel, AgentState state, Control control, Path filesDir) {
+  public CoreTools(Channel channel, AgentState state, Control control, Library library) {
     this.channel = channel;
     this.state = state;
     this.control = control;
-    this.filesDir = filesDir.toAbsolutePath().normalize();
+    this.library = library;
   }
 
   public List<Tool> all() {
@@ -100,18 +99,12 @@ public final class CoreTools {
 
   /** The file the agent named, which must be a regular file inside files_dir (no link out). */
   private Path fileInFilesDir(String name) throws ToolError {
-    String relative = name.startsWith("/") ? name.substring(1) : name;
-    Path file = filesDir.resolve(relative).normalize();
-    try {
-      if (file.startsWith(filesDir) && Files.isRegularFile(file)
-          && file.toRealPath().startsWith(filesDir.toRealPath())) {
-        return file;
-      }
-    } catch (IOException | InvalidPathException e) {
-      // reported below
+    Path file = library.resolve(name);
+    if (file == null) {
+      throw new ToolError("FileNotFoundError", "send_file(): no such file in your files folder: "
+          + name);
     }
-    throw new ToolError("FileNotFoundError", "send_file(): no such file in your files folder: "
-        + name);
+    return file;
   }
 
   Tool react() {

@@ -65,7 +65,9 @@ final class KernelBench {
       Config config = Config.fromMap(Map.of("openai_url", llm.url(), "model_llm", "scripted",
           "max_llm_calls_per_hour", 1_000_000, "logs_dir", "target/bench/kernel/logs",
           "files_dir", "target/bench/kernel/files"), true);
-      try (var bot = new Bot(config, memory, queue, recording(sends))) {
+      var library = Bot.library(config, memory);
+      library.start();
+      try (var bot = new Bot(config, memory, library, queue, recording(sends))) {
         if (!bot.sandbox().awaitReady()) {
           throw new IllegalStateException("the sandbox did not start");
         }

@@ -55,7 +55,7 @@ final class PromptBench {
     var journal = new scrittabot.kernel.RamJournal();
     var state = new AgentState(json -> { });
     var tools = new ToolSet(new CoreTools(channel, state, new Flow(channel, journal),
-        Path.of("files")).all());
+        new scrittabot.library.Library(Path.of("files"), 1 << 20, 1L << 30, null)).all());
     var estimate = new TokenEstimate();
     var prompt = new Prompt(tools.reference(), contextTokens, estimate);
     prompt.checkFits();

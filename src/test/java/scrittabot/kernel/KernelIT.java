@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -16,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import scrittabot.Bot;
 import scrittabot.Config;
+import scrittabot.library.Library;
 import scrittabot.llm.ScriptedLlmServer;
 import scrittabot.llm.ScriptedLlmServer.Request;
 import scrittabot.memory.Memory;
@@ -30,6 +33,7 @@ class KernelIT {
   private Memory memory;
   private EventQueue queue;
   private Bot bot;
+  private Library library;
   private Thread loop;
   private volatile String stopReason;
 
@@ -37,6 +41,7 @@ class KernelIT {
 
   @BeforeEach
   void setUp() throws Exception {
+    deleteTree(Path.of("target/kernel-it/files")); // each test's library starts empty
     llm = ScriptedLlmServer.start();
     memory = new Memory(TestDatabase.open("kernel_it"));
     queue = new EventQueue(memory);
@@ -55,6 +60,16 @@ class KernelIT {
     llm.close();
   }
 
+  private static void deleteTree(Path root) throws java.io.IOException {
+    if (Files.exists(root)) {
+      try (var walk = Files.walk(root)) {
+        for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.delete(p);
+        }
+      }
+    }
+  }
+
   private void startKernel() throws Exception {
     startKernel(Map.of());
   }
@@ -70,7 +85,9 @@ class KernelIT {
         "files_dir", "target/kernel-it/files"));
     raw.putAll(config);
     Config parsed = Config.fromMap(raw, true);
-    bot = new Bot(parsed, memory, queue, channel,
+    library = Bot.library(parsed, memory);
+    library.start();
+    bot = new Bot(parsed, memory, library, queue, channel,
         new scrittabot.llm.LlmClient(parsed, llmTries, Duration.ofMillis(100)));
     assertTrue(bot.sandbox().awaitReady(), "sandbox starts");
     loop = Thread.ofPlatform().name("kernel-under-test").start(() -> stopReason = bot.run());
@@ -438,6 +455,32 @@ class KernelIT {
     List<Request> requests = llm.awaitRequests(3, Duration.ofSeconds(90));
     assertTrue(requests.get(1).lastUserText().contains("sandbox was restarted"));
     assertTrue(requests.get(2).lastUserText().contains("NameError"), "state is gone after reset");
+  }
+
+  @Test
+  void theAgentListsAndReadsAFileAPersonSent() throws Exception {
+    respond(r -> r.lastUserText().contains("<file") ? """
+        ```python
+        print("listed", [(f["filename"], f["sender"]) for f in list_files("opas")])
+        print("read", read_file("Opas.md", start=2, length=6))
+        print("last line", read_file("Opas.md", length=3).splitlines()[-1])
+        print("past the end", read_file("Opas.md", start=1000))
+        read_file("kuva.md")
+        ```""" : SLEEP);
+    startKernel();
+    var stored = library.receive("Opas.md", "# Hyvää päivää\nTervetuloa!".getBytes(
+        java.nio.charset.StandardCharsets.UTF_8), null, "@human:test", "lobby");
+    library.receive("kuva.md", new byte[] {'P', 'N', 'G', 0, 0, 1}, null, "@human:test",
+        "lobby");
+    queue.put(new Event.FileMessage(Instant.now(), "@human:test", "lobby", Event.Refs.of("$f"),
+        stored.filename(), stored.size(), stored.mimeType(), null, null, null));
+    String output = llm.awaitRequests(2, Duration.ofSeconds(60)).get(1).lastUserText();
+    assertTrue(output.contains("listed [('Opas.md', '@human:test')]"), output);
+    assertTrue(output.contains("read Hyvää \n[more follows: read_file("), output);
+    assertTrue(output.contains("start=8)]"), output);
+    assertTrue(output.contains("start=3)]"), output);
+    assertTrue(output.contains("past the end (Opas.md ends before character 1000)"), output);
+    assertTrue(output.contains("ValueError: read_file(): kuva.md holds binary data"), output);
   }
 
   @Test

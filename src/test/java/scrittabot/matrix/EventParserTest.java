@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import scrittabot.Json;
 import scrittabot.kernel.Event;
+import scrittabot.library.Library;
 import scrittabot.matrix.MatrixHttpTest.Homeserver;
 
 class EventParserTest {
@@ -40,7 +41,7 @@ class EventParserTest {
     files = dir.resolve("files");
     server = new Homeserver();
     http = new MatrixHttp(server.url(), "tok");
-    parser = new EventParser(http, files, MAX);
+    parser = new EventParser(http, new Library(files, MAX, Long.MAX_VALUE, null));
   }
 
   @AfterEach
@@ -238,7 +239,7 @@ class EventParserTest {
 
   @Test
   void anImageGetsASmallCopyForTheLlm() throws Exception {
-    byte[] png = MediaTest.png(1000, 500, false);
+    byte[] png = scrittabot.library.ImagesTest.png(1000, 500, false);
     server.route(request -> Homeserver.bytes("image/png", png));
     var image = (Event.FileMessage) parse(message("""
         {"msgtype":"m.image","body":"cat.png","url":"mxc://s.org/cat"}"""));

@@ -231,7 +231,7 @@ class MatrixIT {
 
   @Test
   void filesAndImagesReachThePromptAndTheFilesFolder() throws Exception {
-    startBot();
+    startBot(Map.of("max_file_size", "1m"));
     Path text = dir.resolve("upload-notes.txt");
     Files.writeString(text, "milk, eggs, bread\n");
     Path image = dir.resolve("upload-photo.png");
@@ -254,6 +254,28 @@ class MatrixIT {
     BufferedImage small = ImageIO.read(new java.io.ByteArrayInputStream(seen));
     assertEquals(256, small.getWidth(), "scaled to at most 256 px");
     assertEquals(192, small.getHeight());
+
+    // the same bytes under another name: one copy on disk, both names open
+    Path copy = dir.resolve("upload-copy.txt");
+    Files.copy(text, copy);
+    aliceClient.sendFile(room, copy, "text/plain");
+    aliceClient.await(fromBot(room).and(body("got file upload-copy.txt")), WAIT);
+    assertEquals(Files.readAttributes(dir.resolve("files/upload-notes.txt"),
+        java.nio.file.attribute.BasicFileAttributes.class).fileKey(),
+        Files.readAttributes(dir.resolve("files/upload-copy.txt"),
+        java.nio.file.attribute.BasicFileAttributes.class).fileKey());
+
+    // too large: the person is told at once, and nothing is left on disk
+    Path big = dir.resolve("upload-big.bin");
+    Files.write(big, new byte[3 << 19]);
+    aliceClient.sendFile(room, big, "application/octet-stream");
+    aliceClient.await(fromBot(room).and(r -> Json.at(r, "content", "body") instanceof String b
+        && b.startsWith("I could not keep the file upload-big.bin: ")
+        && b.contains("max_file_size")), WAIT);
+    assertFalse(Files.exists(dir.resolve("files/upload-big.bin")));
+    try (var incoming = Files.list(dir.resolve("files/.incoming"))) {
+      assertEquals(0, incoming.count());
+    }
   }
 
   @Test

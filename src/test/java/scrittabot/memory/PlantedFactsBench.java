@@ -111,7 +111,7 @@ public final class PlantedFactsBench {
     Channel channel = new RecordingChannel();
     var flow = new Flow(channel, new RamJournal());
     var tools = new ArrayList<Tool>(new CoreTools(channel, new AgentState(json -> { }), flow,
-        Path.of("files")).all());
+        new scrittabot.library.Library(Path.of("files"), 1 << 20, 1L << 30, null)).all());
     tools.addAll(new MemoryTools(null, flow).all());
     return new Prompt(new ToolSet(tools).reference(), config.contextLlm(), config.recallTokens(),
         new TokenEstimate());

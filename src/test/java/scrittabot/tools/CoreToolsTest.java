@@ -17,7 +17,7 @@ class CoreToolsTest {
   private final RecordingChannel channel = new RecordingChannel();
   private final AgentState state = new AgentState(json -> { });
   private final ToolSet tools = new ToolSet(new CoreTools(channel, state,
-      new Flow(channel, new scrittabot.kernel.RamJournal()), Path.of("files")).all());
+      new Flow(channel, new scrittabot.kernel.RamJournal()), new scrittabot.library.Library(Path.of("files"), 1 << 20, 1L << 30, null)).all());
 
   private Map<String, Object> call(String tool, String args) {
     return Json.parseObject(tools.call(tool, args));
@@ -70,7 +70,7 @@ class CoreToolsTest {
   @Test
   void theSameMessageIsNotSentTwiceToARoomUntilSomeoneWritesAgain() {
     var flow = new Flow(channel, new scrittabot.kernel.RamJournal());
-    var set = new ToolSet(new CoreTools(channel, state, flow, Path.of("files")).all());
+    var set = new ToolSet(new CoreTools(channel, state, flow, new scrittabot.library.Library(Path.of("files"), 1 << 20, 1L << 30, null)).all());
     assertFalse(Json.parseObject(set.call("send_message", "{\"message\": \"42\"}"))
         .containsKey("error"));
     var again = Json.parseObject(set.call("send_message", "{\"message\": \" 42\\n\"}"));

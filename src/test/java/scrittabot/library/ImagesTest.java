@@ -1,4 +1,4 @@
-package scrittabot.matrix;
+package scrittabot.library;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -15,63 +15,16 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.zip.CRC32;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import scrittabot.llm.ChatMessage;
 
-class MediaTest {
-  @TempDir
-  Path dir;
-
-  @Test
-  void safeNameCannotLeaveTheFolder() {
-    assertEquals("passwd", Media.safeName("../../etc/passwd"));
-    assertEquals("win.ini", Media.safeName("..\\..\\Windows\\win.ini"));
-    assertEquals("bashrc", Media.safeName(".bashrc"));
-    assertEquals("file", Media.safeName(".."));
-    assertEquals("file", Media.safeName(""));
-    assertEquals("file", Media.safeName(null));
-    assertEquals("my_report_v2.pdf", Media.safeName("my report (v2).pdf"));
-  }
-
-  @Test
-  void safeNameDropsAccentsAndKeepsTheExtensionOfLongNames() {
-    assertEquals("Cafe_creme.txt", Media.safeName("Café crème.txt"));
-    String name = Media.safeName("a".repeat(300) + ".pdf");
-    assertEquals(100, name.length());
-    assertTrue(name.endsWith(".pdf"), name);
-    assertEquals(100, Media.safeName("b".repeat(300)).length());
-  }
-
-  /** A name in a non-Latin script must not lose its extension to become a bare "pdf". */
-  @Test
-  void safeNameOfANonLatinNameKeepsItsExtension() {
-    assertTrue(Media.safeName("отчёт.pdf").endsWith(".pdf"), Media.safeName("отчёт.pdf"));
-    assertTrue(Media.safeName("日本語.txt").endsWith(".txt"), Media.safeName("日本語.txt"));
-  }
-
-  @Test
-  void saveNeverOverwrites() throws IOException {
-    Path first = Media.save(dir, "../notes.txt", bytes("first"));
-    Path second = Media.save(dir, "notes.txt", bytes("second"));
-    Path third = Media.save(dir, "README", bytes("x"));
-    Path fourth = Media.save(dir, "README", bytes("y"));
-    assertEquals(dir.resolve("notes.txt"), first);
-    assertEquals(dir.resolve("notes-2.txt"), second);
-    assertEquals(dir.resolve("README-2"), fourth);
-    assertEquals("first", Files.readString(first));
-    assertEquals("second", Files.readString(second));
-    assertEquals("x", Files.readString(third));
-  }
-
+public class ImagesTest {
   @Test
   void forLlmScalesAnImageToAPngOf256Pixels() throws IOException {
-    ChatMessage.Image image = Media.forLlm(png(1000, 500, false));
+    ChatMessage.Image image = Images.forLlm(png(1000, 500, false));
     assertNotNull(image);
     assertEquals("image/png", image.mimeType());
     BufferedImage small = ImageIO.read(new ByteArrayInputStream(image.data()));
@@ -79,29 +32,29 @@ class MediaTest {
     assertEquals(128, small.getHeight());
     assertEquals(0xFFFFFF, small.getRGB(3, 3) & 0xFFFFFF, "the white border");
     assertEquals(0x000000, small.getRGB(128, 64) & 0xFFFFFF, "the black centre");
-    assertArrayEquals(new int[] {256, 128}, Media.size(image.data()));
+    assertArrayEquals(new int[] {256, 128}, Images.size(image.data()));
   }
 
   @Test
   void forLlmKeepsSmallImagesAtTheirSize() throws IOException {
     BufferedImage small = ImageIO.read(new ByteArrayInputStream(
-        Media.forLlm(png(40, 30, false)).data()));
+        Images.forLlm(png(40, 30, false)).data()));
     assertEquals(40, small.getWidth());
     assertEquals(30, small.getHeight());
   }
 
   @Test
   void forLlmIgnoresWhatIsNoImage() throws IOException {
-    assertNull(Media.forLlm(bytes("%PDF-1.4 not an image at all")));
-    assertNull(Media.forLlm(new byte[0]));
-    assertNull(Media.size(bytes("hello")));
+    assertNull(Images.forLlm(bytes("%PDF-1.4 not an image at all")));
+    assertNull(Images.forLlm(new byte[0]));
+    assertNull(Images.size(bytes("hello")));
   }
 
   /** A black drawing on a transparent background must not turn into black on black. */
   @Test
   void forLlmKeepsTransparentImagesVisible() throws IOException {
     BufferedImage small = ImageIO.read(new ByteArrayInputStream(
-        Media.forLlm(png(100, 100, true)).data()));
+        Images.forLlm(png(100, 100, true)).data()));
     int corner = small.getRGB(2, 2) & 0xFFFFFF;
     int centre = small.getRGB(50, 50) & 0xFFFFFF;
     assertNotEquals(centre, corner, "the transparent background became the drawing's black");
@@ -111,8 +64,8 @@ class MediaTest {
   void aDecompressionBombIsRefusedQuickly() {
     byte[] huge = pngHeader(100_000, 100_000);
     assertTimeoutPreemptively(Duration.ofSeconds(5), () -> {
-      assertArrayEquals(new int[] {100_000, 100_000}, Media.size(huge), "a valid header");
-      assertNull(Media.forLlm(huge));
+      assertArrayEquals(new int[] {100_000, 100_000}, Images.size(huge), "a valid header");
+      assertNull(Images.forLlm(huge));
     });
   }
 
@@ -121,7 +74,7 @@ class MediaTest {
     byte[] large = pngHeader(14_000, 14_000); // just under the pixel limit: decoding is tried
     assertTimeoutPreemptively(Duration.ofSeconds(5), () -> {
       try {
-        ChatMessage.Image image = Media.forLlm(large);
+        ChatMessage.Image image = Images.forLlm(large);
         assertTrue(image == null || image.data().length < 1_000_000);
       } catch (IOException expected) {
         // the data is missing: an IOException is what the parser expects
@@ -129,7 +82,7 @@ class MediaTest {
     });
   }
 
-  static byte[] png(int width, int height, boolean transparent) throws IOException {
+  public static byte[] png(int width, int height, boolean transparent) throws IOException {
     var image = new BufferedImage(width, height,
         transparent ? BufferedImage.TYPE_INT_ARGB : BufferedImage.TYPE_INT_RGB);
     var g = image.createGraphics();
