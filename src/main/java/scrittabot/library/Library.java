@@ -18,6 +18,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -42,6 +43,8 @@ public final class Library {
   private static final Logger log = LoggerFactory.getLogger(Library.class);
   /** Where a file is written before it appears under its name; emptied at start. */
   static final String INCOMING = ".incoming";
+  /** The text of PDFs and web pages, extracted once. */
+  static final String TEXTS = ".text";
   /** Files come from other people: the disk keeps this much free whatever the quota says. */
   private static final long KEEP_FREE = 1L << 30;
   private static final int LIST_LIMIT = 50;
@@ -212,6 +215,37 @@ public final class Library {
       }
       String text = new String(buffer, 0, Math.min(n, length));
       return new Slice(text, start, n > length, text.indexOf('\uFFFD') >= 0);
+    }
+  }
+
+  /**
+   * The text of a stored file, to read or index: the file itself when it is text, else the text
+   * extracted from it (a PDF or web page; extracted now, within {@code timeout}, the first
+   * time). Refused with the reason when there is no text to be had.
+   */
+  public Path textOf(Path file, Duration timeout) throws Refused, IOException,
+      InterruptedException {
+    Kind kind = Kind.of(file.getFileName().toString(), null);
+    switch (kind) {
+      case TEXT -> {
+        if (looksBinary(file)) {
+          throw new Refused("it holds binary data, not text, whatever its name says");
+        }
+        return file;
+      }
+      case HTML, PDF -> {
+        var attributes = Files.readAttributes(file, BasicFileAttributes.class);
+        // the same bytes under every name (hard links) share one text; a changed file gets anew
+        String key = String.valueOf(attributes.fileKey()).replaceAll("[^A-Za-z0-9]+", "_")
+            + "-" + attributes.size() + "-" + attributes.lastModifiedTime().toMillis();
+        Path text = dir.resolve(TEXTS).resolve(key + ".txt");
+        if (!Files.exists(text)) {
+          Extraction.run(kind, file, text, timeout);
+        }
+        return text;
+      }
+      case IMAGE -> throw new Refused("it is an image, which has no text to read");
+      default -> throw new Refused("it is " + kind.why());
     }
   }
 

@@ -3,16 +3,18 @@ package scrittabot.tools;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import scrittabot.kernel.Event;
-import scrittabot.library.Kind;
 import scrittabot.library.Library;
 
 /** The agent's tools for the files people sent: what is there, and reading them in slices. */
 public final class LibraryTools {
   private static final int MAX_LENGTH = 10_000;
+  /** A PDF not indexed yet is read while the code waits: less than sandbox_time_limit. */
+  private static final Duration EXTRACTION_TIME = Duration.ofSeconds(20);
 
   private final Library library;
 
@@ -43,8 +45,9 @@ public final class LibraryTools {
 
   Tool readFile() {
     return new Tool("read_file", "filename, start=0, length=2000", """
-        Read part of a text file in your folder: length characters from character start.
-        When more follows, the text ends with a line that says where to go on.
+        Read part of a file in your folder as text (PDFs and web pages too): length
+        characters from character start. When more follows, the text ends with a line that
+        says where to go on.
         Example: print(read_file("FILENAME"))""", args -> {
           String name = args.string("filename");
           Double startArg = args.optionalNumber("start");
@@ -59,43 +62,31 @@ public final class LibraryTools {
                 + "folder: " + name + ". list_files() shows what is there.");
           }
           try {
-            Kind kind = Kind.of(name, null);
-            if (kind != Kind.TEXT) {
-              throw ToolError.value("read_file(): " + name + " is " + describe(kind)
-                  + ", not a text file: read_file reads text files only");
-            }
-            if (Library.looksBinary(file)) {
-              throw ToolError.value("read_file(): " + name + " holds binary data, not text, "
-                  + "whatever its name says");
-            }
-            Library.Slice slice = library.read(file, start, length);
+            Path text = library.textOf(file, EXTRACTION_TIME);
+            Library.Slice slice = library.read(text, start, length);
             if (slice.text().isEmpty()) {
-              return start == 0 ? "(" + name + " is empty)"
+              return start == 0 ? "(" + name + " holds no text)"
                   : "(" + name + " ends before character " + start + ")";
             }
-            String text = slice.text();
+            String out = slice.text();
             if (slice.invalidUtf8()) {
-              text += "\n[some bytes here are not UTF-8 text: they show as \uFFFD]";
+              out += "\n[some bytes here are not UTF-8 text: they show as \uFFFD]";
             }
             if (slice.more()) {
-              text += "\n[more follows: read_file(\"" + name + "\", start="
+              out += "\n[more follows: read_file(\"" + name + "\", start="
                   + (start + slice.text().length()) + ")]";
             }
-            return text;
+            return out;
+          } catch (Library.Refused e) {
+            throw ToolError.value("read_file(): " + name + " cannot be read: " + e.getMessage());
           } catch (IOException e) {
             throw new ToolError("OSError", "read_file(): cannot read " + name + ": "
                 + e.getMessage());
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ToolError("OSError", "read_file(): interrupted");
           }
         });
-  }
-
-  private static String describe(Kind kind) {
-    return switch (kind) {
-      case HTML -> "a web page (HTML)";
-      case PDF -> "a PDF";
-      case IMAGE -> "an image";
-      case TEXT, OTHER -> "a file of a kind the library does not read";
-    };
   }
 
   private static Map<String, Object> infoJson(Library.Info f) {

@@ -480,7 +480,8 @@ class KernelIT {
     assertTrue(output.contains("start=8)]"), output);
     assertTrue(output.contains("start=3)]"), output);
     assertTrue(output.contains("past the end (Opas.md ends before character 1000)"), output);
-    assertTrue(output.contains("ValueError: read_file(): kuva.md holds binary data"), output);
+    assertTrue(output.contains("ValueError: read_file(): kuva.md cannot be read: it holds binary "
+        + "data"), output);
   }
 
   @Test
