@@ -12,6 +12,7 @@ import scrittabot.kernel.EventQueue;
 import scrittabot.kernel.Flow;
 import scrittabot.kernel.Journal;
 import scrittabot.kernel.Kernel;
+import scrittabot.library.Indexer;
 import scrittabot.library.Library;
 import scrittabot.llm.LlmClient;
 import scrittabot.memory.Memory;
@@ -31,6 +32,7 @@ public final class Bot implements AutoCloseable {
   private final Sandbox sandbox;
   private final Kernel kernel;
   private final Prompt prompt;
+  private final Indexer indexer;
 
   public Bot(Config config, Memory memory, Library library, EventQueue queue, Channel channel) {
     this(config, memory, library, queue, channel, new LlmClient(config));
@@ -53,6 +55,8 @@ public final class Bot implements AutoCloseable {
         estimate);
     prompt.checkFits();
     restore("the prompt's dialogue", () -> restorePrompt(memory, estimate));
+    this.indexer = new Indexer(library, memory.database(), config.contextEmbedding() * 2,
+        queue::put);
     this.kernel = new Kernel(queue, memory, memory.recaller(), llm, sandbox, prompt, state, flow,
         estimate, config.maxLlmCallsPerHour());
   }
@@ -84,9 +88,10 @@ public final class Bot implements AutoCloseable {
     prompt.restore(windowStart, journal.steps(windowStart));
   }
 
-  /** Starts the sandbox in the background and runs the kernel until it stops. */
+  /** Starts the sandbox and the indexer in the background and runs the kernel until it stops. */
   public String run() {
     sandbox.start();
+    indexer.start();
     return kernel.run();
   }
 
@@ -104,6 +109,7 @@ public final class Bot implements AutoCloseable {
 
   @Override
   public void close() {
+    indexer.close();
     llm.close();
     sandbox.close();
   }

@@ -81,7 +81,16 @@ public record Config(
    * (and a server that does not know min_p or repeat_penalty is not sent them).
    */
   public record Sampling(double temperature, Double topP, Double minP, Double repeatPenalty,
-      Long seed) {}
+      Long seed) {
+    /**
+     * For a reply asked again because the first copied an earlier one: greedy decoding gives
+     * the same copy every time, so at least temperature 0.7 with min_p 0.1, and no fixed seed.
+     */
+    public Sampling varied() {
+      return new Sampling(Math.max(0.7, temperature), topP, minP == null ? 0.1 : minP,
+          repeatPenalty, null);
+    }
+  }
 
   /** One OpenAI-compatible endpoint: base URL (without /v1) and its API key, which may be empty. */
   public record Endpoint(String url, String key) {

@@ -153,6 +153,12 @@ public final class Prompt {
         + events.substring(events.length() - keep);
   }
 
+  /** Whether a reply in the dialogue holds this code, word for word. */
+  public boolean holdsCode(String code) {
+    String stripped = code.strip();
+    return dialogue.stream().anyMatch(s -> s.reply().contains(stripped));
+  }
+
   /** Whether the dialogue holds this very reply. */
   public boolean holdsReply(String reply) {
     return dialogue.stream().anyMatch(s -> s.reply().equals(reply));

@@ -59,6 +59,16 @@ public final class CodeBlocks {
     return done;
   }
 
+  /** Forgets everything fed so far: for a reply that is asked for again. */
+  public void reset() {
+    partialLine.setLength(0);
+    block = null;
+    runnable = false;
+    indent = 0;
+    found = 0;
+    code.setLength(0);
+  }
+
   /** The code of the runnable blocks so far, joined. */
   public String code() {
     return code.toString();

@@ -6,6 +6,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -228,11 +229,25 @@ public final class Kernel {
     String reply;
     Completion.Usage usage = null;
     long llmStart = System.nanoTime();
+    boolean askedAgain = false;
     try {
-      Completion completion = llm.chat(messages, prompt.replyTokens(), delta -> blocks.feed(delta)
-          .forEach(code -> runCode(code, outputs)));
-      boolean cut = completion.stoppedAt() != null || "length".equals(completion.finishReason());
-      finishBlocks(blocks, cut, outputs);
+      // A first code block that copies one of an earlier step does not run: greedy decoding
+      // copies again and again once it has begun. The LLM is asked once more, sampling varied.
+      var held = new ArrayList<String>();
+      Consumer<String> guarded = code -> runUnlessCopied(code, blocks, held, outputs);
+      Completion completion = llm.chat(messages, prompt.replyTokens(),
+          delta -> blocks.feed(delta).forEach(guarded));
+      finishBlocks(blocks, cut(completion), outputs, guarded);
+      if (!held.isEmpty() && running) {
+        log.info("step {}: the reply's code copies an earlier step's; it did not run, and the "
+            + "LLM is asked again with more varied sampling", steps);
+        askedAgain = true;
+        blocks.reset();
+        awaitCallBudget();
+        completion = llm.chat(messages, prompt.replyTokens(), llm.sampling().varied(),
+            delta -> blocks.feed(delta).forEach(code -> runCode(code, outputs)));
+        finishBlocks(blocks, cut(completion), outputs, code -> runCode(code, outputs));
+      }
       reply = completion.text();
       usage = completion.usage();
       learnFrom(messages, completion);
@@ -250,13 +265,16 @@ public final class Kernel {
         return failed(batch, e);
       }
       reply = e.partialText();
-      finishBlocks(blocks, true, outputs);
+      finishBlocks(blocks, true, outputs, code -> runCode(code, outputs));
       outputs.add(notice("Your reply was cut off by an error of the LLM server ("
           + e.getMessage() + "). Code blocks that closed before the cut have run."));
     }
     sameFailures = 0;
     log.debug("agent replied:\n{}", reply);
     var info = info(messages, stateText, shown, recalled);
+    if (askedAgain) {
+      info.put("asked_again", "the first reply copied an earlier step's code");
+    }
     long llmNanos = System.nanoTime() - llmStart;
     // A reply without code, or with only comments, did nothing; a long reply that the dialogue
     // already holds word for word, and that sent nothing (a refused old answer), is a copy.
@@ -394,12 +412,27 @@ public final class Kernel {
    * Runs a last block whose closing fence never came, unless the reply was cut short (a stop,
    * the token cap, a broken stream): then its last lines may be missing and it does not run.
    */
-  private void finishBlocks(CodeBlocks blocks, boolean cut, List<Event> outputs) {
+  private static boolean cut(Completion completion) {
+    return completion.stoppedAt() != null || "length".equals(completion.finishReason());
+  }
+
+  private void finishBlocks(CodeBlocks blocks, boolean cut, List<Event> outputs,
+      Consumer<String> run) {
     List<String> open = blocks.finish();
     if (!cut) {
-      open.forEach(code -> runCode(code, outputs));
+      open.forEach(run);
     } else if (!open.isEmpty()) {
       outputs.add(notice("Your last code block was cut off before its end, so it did not run."));
+    }
+  }
+
+  private void runUnlessCopied(String code, CodeBlocks blocks, List<String> held,
+      List<Event> outputs) {
+    if (held.isEmpty() && blocks.found() == 1 && code.strip().length() >= MIN_COPY_CHARS
+        && prompt.holdsCode(code)) {
+      held.add(code);
+    } else if (held.isEmpty()) {
+      runCode(code, outputs);
     }
   }
 

@@ -70,6 +70,7 @@ public final class Library {
   private final Database db;
   /** Bytes in the folder, each content counted once (hard links share it). */
   private long used;
+  private volatile Runnable onStored = () -> { };
 
   /** {@code db} may be null: files are then stored and read without metadata. */
   public Library(Path dir, long maxFileSize, long quota, Database db) {
@@ -85,6 +86,11 @@ public final class Library {
 
   public long maxFileSize() {
     return maxFileSize;
+  }
+
+  /** {@code action} runs whenever something may be new to index. */
+  public void onStored(Runnable action) {
+    onStored = action;
   }
 
   /**
@@ -142,6 +148,7 @@ public final class Library {
       used += data.length;
     }
     record(name, originalName, mime, data.length, sha, sender, room, Instant.now());
+    onStored.run();
     return new Stored(name, data.length, mime, sha, same != null);
   }
 
@@ -443,6 +450,7 @@ public final class Library {
       }
       if (added > 0) {
         log.info("registered {} files found in {} that the library did not know", added, dir);
+        onStored.run();
       }
     } catch (SQLException | IOException | RuntimeException e) {
       log.warn("registering the files found in {} stopped after {}: {}", dir, added,

@@ -81,7 +81,13 @@ public final class LlmClient implements AutoCloseable {
   /** As {@link #chat(List, Consumer)}, with the reply capped at {@code maxTokens} (0: no cap). */
   public Completion chat(List<ChatMessage> messages, int maxTokens, Consumer<String> onText)
       throws LlmException {
-    var payload = chatPayload(messages, true);
+    return chat(messages, maxTokens, sampling, onText);
+  }
+
+  /** As {@link #chat(List, int, Consumer)}, with other sampling settings than the config's. */
+  public Completion chat(List<ChatMessage> messages, int maxTokens, Config.Sampling sampling,
+      Consumer<String> onText) throws LlmException {
+    var payload = chatPayload(messages, true, sampling);
     if (maxTokens > 0) {
       payload.put("max_tokens", maxTokens);
     }
@@ -128,7 +134,7 @@ public final class LlmClient implements AutoCloseable {
 
   /** A chat completion in one piece (no streaming); stop sequences enforced the same way. */
   public Completion complete(List<ChatMessage> messages) throws LlmException {
-    var payload = chatPayload(messages, false);
+    var payload = chatPayload(messages, false, sampling);
     String body = http.post(llm, "/v1/chat/completions", payload);
     try {
       Object root = Json.parse(body);
@@ -218,7 +224,13 @@ public final class LlmClient implements AutoCloseable {
     closeQuietly(openStream);
   }
 
-  private Map<String, Object> chatPayload(List<ChatMessage> messages, boolean stream) {
+  /** The sampling settings of the config. */
+  public Config.Sampling sampling() {
+    return sampling;
+  }
+
+  private Map<String, Object> chatPayload(List<ChatMessage> messages, boolean stream,
+      Config.Sampling sampling) {
     var payload = new LinkedHashMap<String, Object>();
     payload.put("model", model);
     payload.put("messages", messages.stream().map(ChatMessage::toWire).toList());

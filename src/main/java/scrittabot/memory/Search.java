@@ -204,7 +204,8 @@ public final class Search {
           + (q.withWaiting() ? "(step < ? OR step IS NULL)" : "step < ?") + " AND kind = ANY(?)"
           + (q.from() == null ? "" : " AND time >= ?") + (q.to() == null ? "" : " AND time < ?")
           + (q.room() == null ? "" : " AND room = ?") + order;
-      case CHUNKS -> "SELECT id, document, depth, text FROM chunks WHERE true" + order;
+      case CHUNKS -> "SELECT id, document, depth, text, start_offset FROM chunks WHERE true"
+          + order;
     };
   }
 
@@ -283,13 +284,15 @@ public final class Search {
       case DIALOGUE -> new Hit(r.getString(3), "d" + r.getLong(1),
           r.getTimestamp(2).toInstant(), StoredText.decode(r.getString(4)),
           StoredText.decode(r.getString(5)), StoredText.decode(r.getString(6)), 0);
-      case CHUNKS -> new Hit("document", "c" + r.getLong(1), null, String.valueOf(r.getLong(2)),
-          null, StoredText.decode(r.getString(4)), 0);
+      case CHUNKS -> new Hit("document", "c" + r.getLong(1), null, r.getLong(2) + "@"
+          + r.getLong(5), null, StoredText.decode(r.getString(4)), 0);
     };
   }
 
-  /** Chunks get their document's name and date in a query of their own (a join in the vector
-   * query would keep pgvector from its index). */
+  /**
+   * Chunks get their document's name, date and their place in it in a query of their own (a
+   * join in the vector query would keep pgvector from its index).
+   */
   private static List<Hit> named(Connection c, List<Hit> chunks) throws SQLException {
     if (chunks.isEmpty()) {
       return chunks;
@@ -297,7 +300,7 @@ public final class Search {
     var names = new HashMap<Long, Hit>();
     try (var s = c.prepareStatement("SELECT id, filename, received FROM documents "
         + "WHERE id = ANY(?)")) {
-      s.setArray(1, c.createArrayOf("bigint", chunks.stream().map(h -> Long.valueOf(h.who()))
+      s.setArray(1, c.createArrayOf("bigint", chunks.stream().map(Search::documentOf)
           .distinct().toArray()));
       try (ResultSet r = s.executeQuery()) {
         while (r.next()) {
@@ -307,10 +310,16 @@ public final class Search {
       }
     }
     return chunks.stream().map(h -> {
-      Hit doc = names.get(Long.valueOf(h.who()));
+      Hit doc = names.get(documentOf(h));
+      String offset = h.who().substring(h.who().indexOf('@') + 1);
       return new Hit(h.kind(), h.ref(), doc == null ? null : doc.time(),
-          doc == null ? null : doc.who(), null, h.text(), 0);
+          (doc == null ? "a document" : doc.who()) + " from character " + offset, null,
+          h.text(), 0);
     }).toList();
+  }
+
+  private static Long documentOf(Hit chunk) {
+    return Long.valueOf(chunk.who().substring(0, chunk.who().indexOf('@')));
   }
 
   /**

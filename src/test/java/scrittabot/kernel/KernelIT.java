@@ -230,6 +230,30 @@ class KernelIT {
   }
 
   @Test
+  void codeCopiedFromAnEarlierStepDoesNotRunAndTheLlmIsAskedAgainWithVariedSampling()
+      throws Exception {
+    String copy = "Working on it.\n```python\nanswer = sum(range(10)) * 2  # twice the sum of "
+        + "the digits\nsend_message(f'The sum is {answer}, as computed.')\nsleep()\n```";
+    respond(r -> r.lastUserText().contains("<python>") ? SLEEP
+        : ((Number) r.payload().get("temperature")).doubleValue() > 0
+        ? "```python\nsend_message('a fresh answer')\nsleep()\n```" : copy);
+    say("question one");
+    startKernel();
+    llm.awaitRequests(1, Duration.ofSeconds(60));
+    Thread.sleep(1000);
+    say("question two");
+    List<Request> requests = llm.awaitRequests(3, Duration.ofSeconds(60));
+    assertEquals(0.0, ((Number) requests.get(1).payload().get("temperature")).doubleValue());
+    assertEquals(0.7, ((Number) requests.get(2).payload().get("temperature")).doubleValue());
+    assertEquals(0.1, ((Number) requests.get(2).payload().get("min_p")).doubleValue());
+    assertEquals(requests.get(1).messages(), requests.get(2).messages(), "the same prompt");
+    Thread.sleep(1000);
+    assertEquals(List.of("lobby: The sum is 90, as computed.", "lobby: a fresh answer"),
+        channel.sent(), "the copied code did not run");
+    assertEquals(3, llm.requests().size());
+  }
+
+  @Test
   void aModelThatSaysNothingLosesNoMessage() throws Exception {
     llm.reply(ScriptedLlmServer.Behaviour.EMPTY, "");
     llm.reply(ScriptedLlmServer.Behaviour.EMPTY, "");
@@ -482,6 +506,40 @@ class KernelIT {
     assertTrue(output.contains("past the end (Opas.md ends before character 1000)"), output);
     assertTrue(output.contains("ValueError: read_file(): kuva.md cannot be read: it holds binary "
         + "data"), output);
+  }
+
+  @Test
+  void aDocumentIsIndexedAndItsRightPartRecalledWhenAMessageTouchesIt() throws Exception {
+    respond(r -> SLEEP);
+    startKernel();
+    library.receive("handbook.md", ("# Handbook\n\n## Parking\n\nVisitors park behind the "
+        + "greenhouse, next to the pelican statue.\n\n## Lunch\n\nLunch is served at noon in "
+        + "the canteen.\n").getBytes(java.nio.charset.StandardCharsets.UTF_8), null,
+        "@human:test", "lobby");
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    while (!"indexed".equals(documentState("handbook.md")) && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    assertEquals("indexed", documentState("handbook.md"));
+    say("Where do visitors park? Near the pelican?");
+    String last = llm.awaitRequests(1, Duration.ofSeconds(60)).getFirst().lastUserText();
+    assertTrue(last.contains("Indexing done: handbook.md"), last);
+    String recalled = last.substring(last.indexOf("From your memory"));
+    String first = recalled.lines().skip(1).findFirst().orElse("");
+    assertTrue(first.endsWith("handbook.md from character 0] # Handbook ## Parking Visitors "
+        + "park behind the greenhouse, next to the pelican statue."), "the part that matters "
+        + "first: " + recalled);
+  }
+
+  private String documentState(String filename) throws Exception {
+    return memory.database().transaction(c -> {
+      try (var s = c.prepareStatement("SELECT state FROM documents WHERE filename = ?")) {
+        s.setString(1, filename);
+        try (var r = s.executeQuery()) {
+          return r.next() ? r.getString(1) : null;
+        }
+      }
+    });
   }
 
   @Test

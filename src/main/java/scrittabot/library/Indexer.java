@@ -1,0 +1,300 @@
+package scrittabot.library;
+
+import java.io.InputStreamReader;
+import java.io.Reader;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import scrittabot.kernel.Event;
+import scrittabot.memory.Database;
+import scrittabot.memory.StoredText;
+
+/**
+ * Makes memory of the library's documents in the background, one at a time: the text (of a PDF
+ * or web page, extracted in a child process) split into chunks with their offsets and "next"
+ * edges, which memory's backfill then embeds, so that recall and search find them. The kernel
+ * never waits for it. A document whose indexing a stop cut short is done again at the next
+ * start (chunking costs no LLM call). The agent hears when indexing starts and ends, in
+ * notices that do not wake it.
+ */
+public final class Indexer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Indexer.class);
+  private static final Duration EXTRACTION_TIME = Duration.ofMinutes(2);
+  private static final Duration IDLE_CHECK = Duration.ofSeconds(30);
+  private static final int BATCH = 100;
+
+  private final Library library;
+  private final Database db;
+  private final Chunker chunker;
+  private final Consumer<Event> notices;
+  private final Semaphore work = new Semaphore(0);
+  private final Thread thread;
+
+  /** {@code chunkChars}: the most characters of one chunk, what the embedding model takes. */
+  public Indexer(Library library, Database db, int chunkChars, Consumer<Event> notices) {
+    this.library = library;
+    this.db = db;
+    this.chunker = new Chunker(chunkChars, chunkChars / 8);
+    this.notices = notices;
+    this.thread = Thread.ofPlatform().daemon().name("library-indexer").unstarted(this::loop);
+    library.onStored(this::wake);
+  }
+
+  public void start() {
+    thread.start();
+  }
+
+  /** Something new may be there to index. */
+  public void wake() {
+    work.release();
+  }
+
+  @Override
+  public void close() {
+    thread.interrupt();
+    try {
+      thread.join(5000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private record Document(long id, String filename, String state, long size) {}
+
+  private void loop() {
+    try {
+      while (!Thread.currentThread().isInterrupted()) {
+        Document next = null;
+        try {
+          next = next();
+        } catch (SQLException e) {
+          if (!Database.isDown(e)) {
+            log.error("cannot look for documents to index: {}", e.getMessage());
+          }
+        }
+        if (next == null) {
+          work.tryAcquire(IDLE_CHECK.toMillis(), TimeUnit.MILLISECONDS);
+          work.drainPermits();
+          continue;
+        }
+        try {
+          index(next);
+        } catch (SQLException e) {
+          log.warn("indexing {} stopped ({}); it is tried again later", next.filename(),
+              e.getMessage());
+          Thread.sleep(IDLE_CHECK.toMillis());
+        } catch (RuntimeException e) {
+          log.error("indexing {} failed", next.filename(), e);
+          finish(next, "failed", "an error in the bot: " + e);
+        }
+      }
+    } catch (InterruptedException e) {
+      // closing
+    }
+  }
+
+  /** The oldest document that waits, or whose indexing was cut short, of a kind it reads. */
+  private Document next() throws SQLException {
+    List<Document> waiting = db.transaction(c -> {
+      var list = new ArrayList<Document>();
+      try (var s = c.prepareStatement("SELECT id, filename, state, size FROM documents "
+          + "WHERE state IN ('new', 'indexing') ORDER BY id LIMIT 200");
+          ResultSet r = s.executeQuery()) {
+        while (r.next()) {
+          list.add(new Document(r.getLong(1), r.getString(2), r.getString(3), r.getLong(4)));
+        }
+      }
+      return list;
+    });
+    // images wait for a model that can see them
+    return waiting.stream().filter(d -> Kind.of(d.filename(), null) != Kind.IMAGE)
+        .findFirst().orElse(null);
+  }
+
+  private void index(Document d) throws SQLException, InterruptedException {
+    Path file = usableName(d);
+    if (file == null) {
+      finish(d, "failed", "the file is gone from the files folder");
+      return;
+    }
+    String name = d.filename();
+    boolean resumed = d.state().equals("indexing");
+    setState(d, "indexing", resumed ? "resumed" : "started");
+    notices.accept(notice((resumed ? "Indexing resumed: " : "Indexing started: ") + name + " ("
+        + Library.megabytes(d.size()) + ")."));
+    log.info("indexing {} ({}){}", name, Library.megabytes(d.size()), resumed ? ", resumed" : "");
+    long start = System.nanoTime();
+    Path text;
+    try {
+      text = library.textOf(file, EXTRACTION_TIME);
+    } catch (Library.Refused e) {
+      finish(d, "failed", e.getMessage());
+      notices.accept(notice(name + " cannot be indexed: " + e.getMessage() + "."));
+      return;
+    } catch (java.io.IOException e) {
+      finish(d, "failed", "it cannot be read: " + e.getMessage());
+      notices.accept(notice(name + " cannot be indexed: it cannot be read."));
+      return;
+    }
+    int chunks;
+    try {
+      chunks = chunk(d, text);
+    } catch (SQLException | InterruptedException e) {
+      throw e;
+    } catch (Exception e) {
+      finish(d, "failed", "its text cannot be read: " + e.getMessage());
+      notices.accept(notice(name + " cannot be indexed: its text cannot be read."));
+      return;
+    }
+    finish(d, "indexed", chunks + " chunks");
+    log.info("indexed {}: {} chunks in {} ms", name, chunks,
+        (System.nanoTime() - start) / 1_000_000);
+    notices.accept(notice(chunks == 0 ? name + " holds no text to index."
+        : "Indexing done: " + name + " (" + chunks + " parts). What it says is recalled when "
+        + "it matters; read_file(\"" + name + "\") reads it."));
+  }
+
+  /** One of the names the document is stored under that still opens. */
+  private Path usableName(Document d) throws SQLException {
+    List<String> names = db.transaction(c -> {
+      var list = new ArrayList<String>();
+      list.add(d.filename());
+      try (var s = c.prepareStatement("SELECT filename FROM files WHERE document = ? "
+          + "ORDER BY id")) {
+        s.setLong(1, d.id());
+        try (ResultSet r = s.executeQuery()) {
+          while (r.next()) {
+            list.add(r.getString(1));
+          }
+        }
+      }
+      return list;
+    });
+    for (String n : names) {
+      Path p = library.resolve(n);
+      if (p != null) {
+        return p;
+      }
+    }
+    return null;
+  }
+
+  /** The chunks of a document's text, written in batches; what an earlier try left goes. */
+  private int chunk(Document d, Path text) throws Exception {
+    db.transaction(c -> {
+      try (var s = c.prepareStatement("DELETE FROM chunk_edges WHERE from_chunk IN "
+          + "(SELECT id FROM chunks WHERE document = ?) OR to_chunk IN "
+          + "(SELECT id FROM chunks WHERE document = ?)")) {
+        s.setLong(1, d.id());
+        s.setLong(2, d.id());
+        s.executeUpdate();
+      }
+      try (var s = c.prepareStatement("DELETE FROM chunks WHERE document = ?")) {
+        s.setLong(1, d.id());
+        s.executeUpdate();
+      }
+      return null;
+    });
+    var batch = new ArrayList<Chunker.Chunk>();
+    long[] previous = {0};
+    int[] count = {0};
+    var decoder = StandardCharsets.UTF_8.newDecoder()
+        .onMalformedInput(CodingErrorAction.REPLACE)
+        .onUnmappableCharacter(CodingErrorAction.REPLACE);
+    try (Reader in = new InputStreamReader(Files.newInputStream(text), decoder)) {
+      chunker.split(in, chunk -> {
+        if (Thread.currentThread().isInterrupted()) {
+          throw new InterruptedException();
+        }
+        batch.add(chunk);
+        if (batch.size() == BATCH) {
+          previous[0] = write(d, batch, previous[0]);
+          count[0] += batch.size();
+          batch.clear();
+          setState(d, "indexing", count[0] + " chunks so far");
+        }
+      });
+    }
+    if (!batch.isEmpty()) {
+      write(d, batch, previous[0]);
+      count[0] += batch.size();
+    }
+    return count[0];
+  }
+
+  /** Writes chunks and the "next" edges between them; returns the last chunk's id. */
+  private long write(Document d, List<Chunker.Chunk> chunks, long previous) throws SQLException {
+    return db.transaction(c -> {
+      long last = previous;
+      try (var s = c.prepareStatement("INSERT INTO chunks (document, depth, start_offset, "
+          + "end_offset, text) VALUES (?, 0, ?, ?, ?) RETURNING id")) {
+        for (Chunker.Chunk chunk : chunks) {
+          s.setLong(1, d.id());
+          s.setLong(2, chunk.start());
+          s.setLong(3, chunk.end());
+          s.setString(4, StoredText.encode(chunk.text()));
+          long id;
+          try (ResultSet r = s.executeQuery()) {
+            r.next();
+            id = r.getLong(1);
+          }
+          if (last != 0) {
+            edge(c, last, id);
+          }
+          last = id;
+        }
+      }
+      return last;
+    });
+  }
+
+  private static void edge(Connection c, long from, long to) throws SQLException {
+    try (var s = c.prepareStatement("INSERT INTO chunk_edges (from_chunk, to_chunk, kind) "
+        + "VALUES (?, ?, 'next')")) {
+      s.setLong(1, from);
+      s.setLong(2, to);
+      s.executeUpdate();
+    }
+  }
+
+  private void setState(Document d, String state, String progress) throws SQLException {
+    db.transaction(c -> {
+      try (var s = c.prepareStatement("UPDATE documents SET state = ?, progress = ? "
+          + "WHERE id = ?")) {
+        s.setString(1, state);
+        s.setString(2, progress);
+        s.setLong(3, d.id());
+        s.executeUpdate();
+      }
+      return null;
+    });
+  }
+
+  private void finish(Document d, String state, String progress) {
+    try {
+      setState(d, state, progress);
+      if (state.equals("failed")) {
+        log.warn("{} is not indexed: {}", d.filename(), progress);
+      }
+    } catch (SQLException e) {
+      log.warn("cannot record that {} is {}: {}", d.filename(), state, e.getMessage());
+    }
+  }
+
+  private static Event notice(String text) {
+    return new Event.SystemNotice(Instant.now(), text, false);
+  }
+}
