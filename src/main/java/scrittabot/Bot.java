@@ -45,7 +45,7 @@ public final class Bot implements AutoCloseable {
     var flow = new Flow(channel, memory);
     restore("sleep", () -> flow.restore(memory.load("sleep")));
     var tools = new ToolSet(Stream.of(new CoreTools(channel, state, flow, library).all(),
-        new MemoryTools(memory, flow).all(), new LibraryTools(library).all())
+        new MemoryTools(memory, flow).all(), new LibraryTools(library, memory, flow).all())
         .flatMap(List::stream).toList());
     this.llm = llm;
     this.sandbox = new Sandbox(new Sandbox.Settings(config.filesDir(), config.sandboxTimeLimit(),

@@ -152,6 +152,82 @@ public final class Library {
     return new Stored(name, data.length, mime, sha, same != null);
   }
 
+  /** The agent's own folder inside the files folder, where write_file writes. */
+  public static final String OWN = "agent";
+
+  /**
+   * Writes one of the agent's own files, under {@value #OWN}/, whole or not at all; a file of
+   * that name is replaced. Returns the name as open() takes it.
+   */
+  public synchronized Stored write(String name, String content) throws Refused, IOException {
+    String base = name.startsWith(OWN + "/") ? name.substring(OWN.length() + 1) : name;
+    String safe = FileNames.safe(base);
+    byte[] data = content.getBytes(StandardCharsets.UTF_8);
+    if (data.length > maxFileSize) {
+      throw new Refused("it would have " + megabytes(data.length) + ", more than max_file_size ("
+          + megabytes(maxFileSize) + ")");
+    }
+    Path target = dir.resolve(OWN).resolve(safe);
+    long old = Files.isRegularFile(target) ? Files.size(target) : 0;
+    if (used - old + data.length > quota) {
+      throw new Refused("the files folder is full: it holds " + megabytes(used)
+          + " of files_quota's " + megabytes(quota));
+    }
+    Files.createDirectories(target.getParent());
+    Path partial = dir.resolve(INCOMING).resolve(UUID.randomUUID() + ".part");
+    Files.createDirectories(partial.getParent());
+    try {
+      Files.write(partial, data);
+      // a rename replaces the name, never the bytes of a file linked to it
+      Files.move(partial, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      Files.deleteIfExists(partial);
+    }
+    used += data.length - old;
+    String filename = OWN + "/" + safe;
+    String sha = sha256(data);
+    String mime = Kind.guessMime(safe);
+    if (db != null) {
+      try {
+        db.transaction(c -> {
+          insert(c, filename, null, mime, data.length, sha, null, null, Instant.now());
+          try (var s = c.prepareStatement("UPDATE files SET document = (SELECT id FROM documents "
+              + "WHERE sha256 = ?), received = now() WHERE filename = ?")) {
+            s.setString(1, sha);
+            s.setString(2, filename);
+            s.executeUpdate();
+          }
+          return null;
+        });
+      } catch (SQLException e) {
+        log.warn("{} is written, but its metadata is not ({}); it is registered at the next "
+            + "start", filename, e.toString());
+      }
+    }
+    onStored.run();
+    return new Stored(filename, data.length, mime, sha, false);
+  }
+
+  /** A document as the database knows it: its id, and how far its indexing is. */
+  public record Document(long id, String state, String progress) {}
+
+  /** The document stored under a name, or null when the library does not know the name. */
+  public Document document(String filename) throws SQLException {
+    if (db == null) {
+      return null;
+    }
+    return db.transaction(c -> {
+      try (var s = c.prepareStatement("SELECT d.id, d.state, d.progress FROM files f "
+          + "JOIN documents d ON d.id = f.document WHERE f.filename = ?")) {
+        s.setString(1, filename.startsWith("/") ? filename.substring(1) : filename);
+        try (ResultSet r = s.executeQuery()) {
+          return r.next() ? new Document(r.getLong(1), r.getString(2), r.getString(3)) : null;
+        }
+      }
+    });
+  }
+
   /** The file of a name as open() takes it, inside the folder (no link out), or null. */
   public Path resolve(String filename) {
     String relative = filename.startsWith("/") ? filename.substring(1) : filename;

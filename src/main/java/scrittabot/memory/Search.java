@@ -58,7 +58,14 @@ public final class Search {
    * showed yet count when {@code withWaiting}); the other filters may be null.
    */
   public record Query(String text, float[] vector, Set<Source> sources, long beforeStep,
-      boolean withWaiting, Instant from, Instant to, String room, String kind, int limit) {}
+      boolean withWaiting, Instant from, Instant to, String room, String kind, Long document,
+      int limit) {
+    /** A query over everything, or filtered by time, room and kind; not within one document. */
+    public Query(String text, float[] vector, Set<Source> sources, long beforeStep,
+        boolean withWaiting, Instant from, Instant to, String room, String kind, int limit) {
+      this(text, vector, sources, beforeStep, withWaiting, from, to, room, kind, null, limit);
+    }
+  }
 
   /** Something found: its kind (note, message, reply, ...), reference, date and text. */
   public record Hit(String kind, String ref, Instant time, String who, String room, String text,
@@ -204,8 +211,8 @@ public final class Search {
           + (q.withWaiting() ? "(step < ? OR step IS NULL)" : "step < ?") + " AND kind = ANY(?)"
           + (q.from() == null ? "" : " AND time >= ?") + (q.to() == null ? "" : " AND time < ?")
           + (q.room() == null ? "" : " AND room = ?") + order;
-      case CHUNKS -> "SELECT id, document, depth, text, start_offset FROM chunks WHERE true"
-          + order;
+      case CHUNKS -> "SELECT id, document, depth, text, start_offset FROM chunks WHERE "
+          + (q.document() == null ? "true" : "document = ?") + order;
     };
   }
 
@@ -249,6 +256,9 @@ public final class Search {
     if (source == Source.DIALOGUE) {
       s.setLong(i++, q.beforeStep());
       s.setArray(i++, c.createArrayOf("text", kinds.toArray()));
+    }
+    if (source == Source.CHUNKS && q.document() != null) {
+      s.setLong(i++, q.document());
     }
     if (source != Source.CHUNKS) {
       if (q.from() != null) {

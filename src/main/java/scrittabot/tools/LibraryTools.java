@@ -4,11 +4,15 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import scrittabot.kernel.Control;
 import scrittabot.kernel.Event;
 import scrittabot.library.Library;
+import scrittabot.memory.Memory;
+import scrittabot.memory.Search;
 
 /** The agent's tools for the files people sent: what is there, and reading them in slices. */
 public final class LibraryTools {
@@ -16,14 +20,83 @@ public final class LibraryTools {
   /** A PDF not indexed yet is read while the code waits: less than sandbox_time_limit. */
   private static final Duration EXTRACTION_TIME = Duration.ofSeconds(20);
 
-  private final Library library;
+  private static final int MAX_RESULTS = 20;
 
-  public LibraryTools(Library library) {
+  private final Library library;
+  private final Memory memory;
+  private final Control control;
+
+  /** {@code memory} finds the parts of documents; without it search_document says so. */
+  public LibraryTools(Library library, Memory memory, Control control) {
     this.library = library;
+    this.memory = memory;
+    this.control = control;
   }
 
   public List<Tool> all() {
-    return List.of(listFiles(), readFile());
+    return List.of(listFiles(), readFile(), searchDocument(), writeFile());
+  }
+
+  Tool searchDocument() {
+    return new Tool("search_document", "filename, query, limit=5", """
+        Find the parts of one file that best match query, by meaning and words. Returns a
+        list of dicts: where (the file and the character it starts at), text.
+        Example: print(search_document("FILENAME", "QUESTION"))""", args -> {
+          String name = args.string("filename");
+          String query = args.string("query");
+          if (query.isBlank()) {
+            throw ToolError.value("search_document(): query is empty");
+          }
+          Double limitArg = args.optionalNumber("limit");
+          int limit = limitArg == null ? 5 : (int) Math.max(1, Math.min(MAX_RESULTS, limitArg));
+          if (memory == null) {
+            throw new ToolError("OSError", "search_document(): there is no memory database");
+          }
+          try {
+            Library.Document document = library.document(name);
+            if (document == null) {
+              throw new ToolError("FileNotFoundError", "search_document(): no such file in "
+                  + "your files folder: " + name + ". list_files() shows what is there.");
+            }
+            if (!document.state().equals("indexed")) {
+              throw ToolError.value("search_document(): " + name + " is not indexed"
+                  + (document.state().equals("new") || document.state().equals("indexing")
+                  ? " yet: read_file() reads it meanwhile" : ": " + document.progress()));
+            }
+            return memory.search().run(new Search.Query(query, memory.embeddings().embed(query),
+                EnumSet.of(Search.Source.CHUNKS), Long.MAX_VALUE, false, null, null, null, null,
+                document.id(), limit)).stream().map(h -> {
+                  var json = new LinkedHashMap<String, Object>();
+                  json.put("where", h.who());
+                  json.put("text", h.text());
+                  return (Object) json;
+                }).toList();
+          } catch (SQLException e) {
+            throw new ToolError("OSError", "search_document(): the memory database failed: "
+                + e.getMessage());
+          }
+        });
+  }
+
+  Tool writeFile() {
+    return new Tool("write_file", "filename, content", """
+        Write a text file of your own (replacing one of that name), in the folder agent/ of
+        your files. Returns its name for read_file() and send_file().
+        Example: name = write_file("FILENAME", TEXT)""", args -> {
+          String name = args.string("filename");
+          String content = args.string("content");
+          try {
+            String written = library.write(name, content).filename();
+            control.acted("write_file");
+            return written;
+          } catch (Library.Refused e) {
+            throw ToolError.value("write_file(): " + name + " was not written: "
+                + e.getMessage());
+          } catch (IOException e) {
+            throw new ToolError("OSError", "write_file(): cannot write " + name + ": "
+                + e.getMessage());
+          }
+        });
   }
 
   Tool listFiles() {

@@ -531,6 +531,40 @@ class KernelIT {
         + "first: " + recalled);
   }
 
+  @Test
+  void theAgentSearchesADocumentAndWritesAFileOfItsOwn() throws Exception {
+    respond(r -> r.lastUserText().contains("search it") ? """
+        ```python
+        print("found", search_document("handbook.md", "where do visitors park")[0])
+        name = write_file("../../plan.md", "# Plan\\n\\nBuy seeds.")
+        print("wrote", name, repr(read_file(name)))
+        send_file(name)
+        write_file("plan.md", "# Plan\\n\\nBuy bulbs.")
+        print("again", repr(read_file("agent/plan.md")))
+        print("listed", [f["filename"] for f in list_files("plan")])
+        search_document("nothing.md", "x")
+        ```""" : SLEEP);
+    startKernel();
+    library.receive("handbook.md", ("# Handbook\n\n## Parking\n\nVisitors park behind the "
+        + "greenhouse.\n\n## Lunch\n\nLunch is served at noon.\n").getBytes(
+        java.nio.charset.StandardCharsets.UTF_8), null, "@human:test", "lobby");
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    while (!"indexed".equals(documentState("handbook.md")) && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    say("search it");
+    String output = llm.awaitRequests(2, Duration.ofSeconds(60)).get(1).lastUserText();
+    assertTrue(output.contains("found {'where': 'handbook.md from character 0', 'text': "
+        + "'# Handbook\\n## Parking\\nVisitors park behind the greenhouse.'}"), output);
+    assertTrue(output.contains("wrote agent/plan.md '# Plan\\n\\nBuy seeds.'"), output);
+    assertTrue(output.contains("again '# Plan\\n\\nBuy bulbs.'"), output);
+    assertTrue(output.contains("listed ['agent/plan.md']"), output);
+    assertTrue(output.contains("FileNotFoundError: search_document(): no such file"), output);
+    assertEquals(List.of("lobby: file plan.md: # Plan\n\nBuy seeds."), channel.sent());
+    assertEquals("# Plan\n\nBuy bulbs.", Files.readString(
+        Path.of("target/kernel-it/files/agent/plan.md")));
+  }
+
   private String documentState(String filename) throws Exception {
     return memory.database().transaction(c -> {
       try (var s = c.prepareStatement("SELECT state FROM documents WHERE filename = ?")) {

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** PDFs and web pages to text in the child process, and what it does with bad files. */
-class ExtractionTest {
+public class ExtractionTest {
   private static final Duration TIME = Duration.ofSeconds(60);
 
   @TempDir
@@ -116,7 +116,8 @@ class ExtractionTest {
     return Files.readString(out);
   }
 
-  private static Path pdf(Path file, List<String> pages) throws IOException {
+  /** A PDF of one line of text per page, in Helvetica (Latin-1 text only). */
+  public static Path pdf(Path file, List<String> pages) throws IOException {
     try (var doc = document(pages)) {
       doc.save(file.toFile());
     }

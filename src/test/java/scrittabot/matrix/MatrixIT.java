@@ -122,6 +122,8 @@ class MatrixIT {
             ```""") + ")\n";
         case "report" -> "send_file(\"report.txt\")\n";
         case "ack" -> "react(" + py(id) + ", \"👍\")\n";
+        case "read the guide" -> "print(read_file(\"guide.md\", start=0, length=60))\n";
+        case "read the birds" -> "print(read_file(\"birds.pdf\", length=200))\n";
         case "burst" -> "for i in range(10):\n    send_message(f\"part {i}\")\n";
         default -> "send_message(" + py("echo: " + text) + ")\n";
       });
@@ -276,6 +278,55 @@ class MatrixIT {
     try (var incoming = Files.list(dir.resolve("files/.incoming"))) {
       assertEquals(0, incoming.count());
     }
+  }
+
+  @Test
+  void uploadedDocumentsAreIndexedRecalledAndRead() throws Exception {
+    var process = startBot();
+    var guide = new StringBuilder("# Guide to the garden\n\n");
+    for (String part : List.of("Roses", "Tulips", "Compost", "Watering")) {
+      guide.append("## ").append(part).append("\n\n");
+      for (int p = 0; p < 6; p++) {
+        guide.append(part).append(" need care in paragraph ").append(p)
+            .append(". This is said at some length, so that each part is a chunk of its own, ")
+            .append("and the guide runs over several chunks as a real one would.\n\n");
+      }
+    }
+    guide.append("## Tools\n\nThe green wheelbarrow lives in the shed behind the kiwi vines.\n");
+    Path md = dir.resolve("guide.md");
+    Files.writeString(md, guide);
+    Path pdf = scrittabot.library.ExtractionTest.pdf(dir.resolve("birds.pdf"), List.of(
+        "Page one is about sparrows.", "The herons nest in the reeds by the eastern pond."));
+    aliceClient.sendFile(room, md, "text/markdown");
+    aliceClient.sendFile(room, pdf, "application/pdf");
+    awaitLog(process, "indexed guide.md");
+    awaitLog(process, "indexed birds.pdf");
+
+    aliceClient.send(room, "Where does the wheelbarrow live, and where do herons nest?");
+    aliceClient.await(fromBot(room).and(body(
+        "echo: Where does the wheelbarrow live, and where do herons nest?")), WAIT);
+    String asked = llm.requests().stream().map(ScriptedLlmServer.Request::lastUserText)
+        .filter(t -> t.contains("wheelbarrow live")).findFirst().orElseThrow();
+    String recalled = asked.substring(asked.indexOf("From your memory"));
+    assertTrue(recalled.contains("guide.md from character") && recalled.contains(
+        "The green wheelbarrow lives in the shed behind the kiwi vines."), recalled);
+    assertTrue(recalled.contains("birds.pdf from character") && recalled.contains(
+        "The herons nest in the reeds by the eastern pond."), recalled);
+
+    aliceClient.send(room, "read the guide");
+    aliceClient.send(room, "read the birds");
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    String output = "";
+    while (!(output.contains("Guide to the garden") && output.contains("herons nest"))
+        && System.nanoTime() < deadline) {
+      Thread.sleep(200);
+      output = llm.requests().stream().map(ScriptedLlmServer.Request::lastUserText)
+          .filter(t -> t.contains("<python>")).reduce("", String::concat);
+    }
+    assertTrue(output.contains("# Guide to the garden\n\n## Roses\n\nRoses need care"), output);
+    assertTrue(output.contains("[more follows: read_file(\"guide.md\", start=60)]"), output);
+    assertTrue(output.contains("Page one is about sparrows.") && output.contains(
+        "The herons nest in the reeds by the eastern pond."), output);
   }
 
   @Test
