@@ -14,6 +14,7 @@ import scrittabot.kernel.Journal;
 import scrittabot.kernel.Kernel;
 import scrittabot.library.Indexer;
 import scrittabot.library.Library;
+import scrittabot.library.WebFetch;
 import scrittabot.llm.LlmClient;
 import scrittabot.memory.Memory;
 import scrittabot.sandbox.Sandbox;
@@ -28,6 +29,7 @@ import scrittabot.tools.ToolSet;
  * the queue takes up the events that waited, so the bot goes on where it stopped.
  */
 public final class Bot implements AutoCloseable {
+  private static final java.time.Duration WEB_TIMEOUT = java.time.Duration.ofSeconds(20);
   private final LlmClient llm;
   private final Sandbox sandbox;
   private final Kernel kernel;
@@ -45,7 +47,8 @@ public final class Bot implements AutoCloseable {
     var flow = new Flow(channel, memory);
     restore("sleep", () -> flow.restore(memory.load("sleep")));
     var tools = new ToolSet(Stream.of(new CoreTools(channel, state, flow, library).all(),
-        new MemoryTools(memory, flow).all(), new LibraryTools(library, memory, flow).all())
+        new MemoryTools(memory, flow).all(),
+        new LibraryTools(library, memory, flow, webFetch(config)).all())
         .flatMap(List::stream).toList());
     this.llm = llm;
     this.sandbox = new Sandbox(new Sandbox.Settings(config.filesDir(), config.sandboxTimeLimit(),
@@ -65,6 +68,12 @@ public final class Bot implements AutoCloseable {
   public static Library library(Config config, Memory memory) {
     return new Library(config.filesDir(), config.maxFileSize(), config.filesQuota(),
         memory.database());
+  }
+
+  /** The web for fetch_url: off unless web_fetch is true (a page could carry memory out). */
+  private static WebFetch webFetch(Config config) {
+    return config.webFetch() ? new WebFetch(config.webDomains(), false, WEB_TIMEOUT,
+        config.maxFileSize()) : null;
   }
 
   /** A piece of saved state that cannot be read is logged and left at its default. */

@@ -46,6 +46,8 @@ public record Config(
     Path stateDir,
     long maxFileSize,
     long filesQuota,
+    boolean webFetch,
+    List<String> webDomains,
     String logLevel,
     List<String> warnings) {
 
@@ -113,8 +115,8 @@ public record Config(
       "database_url", "llm_url", "embedding_url", "rerank_url", "llm_key", "embedding_key",
       "rerank_key", "request_timeout", "sandbox_time_limit", "sandbox_memory", "sandbox_jit",
       "max_llm_calls_per_hour", "files_dir", "logs_dir", "log_level", "allowed_users",
-      "state_dir", "max_file_size", "files_quota", "recall_tokens", "temperature", "top_p",
-      "min_p", "repeat_penalty", "seed");
+      "state_dir", "max_file_size", "files_quota", "web_fetch", "web_domains", "recall_tokens",
+      "temperature", "top_p", "min_p", "repeat_penalty", "seed");
 
   /** Reads and validates a config file; {@code console} relaxes the Matrix and database keys. */
   public static Config load(Path file, boolean console) throws ConfigException {
@@ -196,6 +198,8 @@ public record Config(
         Path.of(keys.string("state_dir", "state")),
         bytes(keys.memorySize("max_file_size", DEFAULT_MAX_FILE_SIZE)),
         bytes(keys.memorySize("files_quota", DEFAULT_FILES_QUOTA)),
+        keys.bool("web_fetch", false),
+        keys.stringList("web_domains", "a domain such as example.org"),
         logLevel,
         keys.unknownKeyWarnings());
     if (!console) {

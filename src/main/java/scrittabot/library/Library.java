@@ -11,6 +11,7 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -78,6 +79,11 @@ public final class Library {
     this.maxFileSize = maxFileSize;
     this.quota = quota;
     this.db = db;
+  }
+
+  /** A library without a database or limits to speak of: for tools in tests and benchmarks. */
+  public static Library offline(Path dir) {
+    return new Library(dir, 1L << 30, 1L << 40, null);
   }
 
   public Path dir() {
@@ -167,7 +173,66 @@ public final class Library {
       throw new Refused("it would have " + megabytes(data.length) + ", more than max_file_size ("
           + megabytes(maxFileSize) + ")");
     }
-    Path target = dir.resolve(OWN).resolve(safe);
+    String filename = OWN + "/" + safe;
+    String mime = Kind.guessMime(safe);
+    String sha = replace(filename, data, null, null, mime);
+    return new Stored(filename, data.length, mime, sha, false);
+  }
+
+  /** Where fetched web pages are kept, one file per address. */
+  public static final String WEB = "web";
+
+  /** The kinds of page fetch_url keeps, by the extension of their name. */
+  private static final List<String> WEB_EXTENSIONS = List.of("html", "txt", "json", "pdf");
+
+  /**
+   * The name a page fetched from {@code url} is kept under: the same for the same address, so
+   * that it need not be fetched again soon. Null for a type the library cannot read.
+   */
+  public static String webName(String url, String mimeType) {
+    String mime = mimeType == null ? "" : mimeType.toLowerCase(java.util.Locale.ROOT);
+    String ext = mime.contains("html") ? "html" : mime.contains("pdf") ? "pdf"
+        : mime.contains("json") ? "json" : mime.startsWith("text/") ? "txt" : null;
+    return ext == null ? null : webStem(url) + "." + ext;
+  }
+
+  private static String webStem(String url) {
+    var uri = java.net.URI.create(url.strip());
+    String stem = FileNames.safe(uri.getHost() + (uri.getRawPath() == null ? ""
+        : uri.getRawPath().replace('/', '_')));
+    stem = stem.length() > 60 ? stem.substring(0, 60) : stem;
+    return WEB + "/" + stem + "-" + sha256(url.strip().getBytes(StandardCharsets.UTF_8))
+        .substring(0, 10);
+  }
+
+  /** The name of a page fetched from {@code url} less than {@code maxAge} ago, or null. */
+  public String fetchedBefore(String url, Duration maxAge) throws IOException {
+    for (String ext : WEB_EXTENSIONS) {
+      String name = webStem(url) + "." + ext;
+      Path file = resolve(name);
+      if (file != null && Files.getLastModifiedTime(file).toInstant()
+          .isAfter(Instant.now().minus(maxAge))) {
+        return name;
+      }
+    }
+    return null;
+  }
+
+  /** Keeps a fetched page under its name (replacing an older fetch), whole or not at all. */
+  public synchronized Path storeFetched(String name, String url, byte[] data, String mimeType)
+      throws Refused, IOException {
+    replace(name, data, url, "web", mimeType);
+    return dir.resolve(name);
+  }
+
+  /**
+   * Puts {@code data} under {@code filename}, replacing what was there, within the quota, and
+   * records it; returns its sha256. A rename replaces the name, never the bytes of a file
+   * linked to it.
+   */
+  private String replace(String filename, byte[] data, String originalName, String sender,
+      String mime) throws Refused, IOException {
+    Path target = dir.resolve(filename);
     long old = Files.isRegularFile(target) ? Files.size(target) : 0;
     if (used - old + data.length > quota) {
       throw new Refused("the files folder is full: it holds " + megabytes(used)
@@ -178,20 +243,17 @@ public final class Library {
     Files.createDirectories(partial.getParent());
     try {
       Files.write(partial, data);
-      // a rename replaces the name, never the bytes of a file linked to it
-      Files.move(partial, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING,
+          StandardCopyOption.ATOMIC_MOVE);
     } finally {
       Files.deleteIfExists(partial);
     }
     used += data.length - old;
-    String filename = OWN + "/" + safe;
     String sha = sha256(data);
-    String mime = Kind.guessMime(safe);
     if (db != null) {
       try {
         db.transaction(c -> {
-          insert(c, filename, null, mime, data.length, sha, null, null, Instant.now());
+          insert(c, filename, originalName, mime, data.length, sha, sender, null, Instant.now());
           try (var s = c.prepareStatement("UPDATE files SET document = (SELECT id FROM documents "
               + "WHERE sha256 = ?), received = now() WHERE filename = ?")) {
             s.setString(1, sha);
@@ -201,12 +263,12 @@ public final class Library {
           return null;
         });
       } catch (SQLException e) {
-        log.warn("{} is written, but its metadata is not ({}); it is registered at the next "
+        log.warn("{} is stored, but its metadata is not ({}); it is registered at the next "
             + "start", filename, e.toString());
       }
     }
     onStored.run();
-    return new Stored(filename, data.length, mime, sha, false);
+    return sha;
   }
 
   /** A document as the database knows it: its id, and how far its indexing is. */

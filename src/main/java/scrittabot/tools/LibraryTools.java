@@ -11,6 +11,7 @@ import java.util.Map;
 import scrittabot.kernel.Control;
 import scrittabot.kernel.Event;
 import scrittabot.library.Library;
+import scrittabot.library.WebFetch;
 import scrittabot.memory.Memory;
 import scrittabot.memory.Search;
 
@@ -22,19 +23,68 @@ public final class LibraryTools {
 
   private static final int MAX_RESULTS = 20;
 
+  /** A page fetched within this time is read from the library, not fetched again. */
+  private static final Duration FETCHED_FRESH = Duration.ofDays(1);
+
   private final Library library;
   private final Memory memory;
   private final Control control;
+  private final WebFetch web;
 
-  /** {@code memory} finds the parts of documents; without it search_document says so. */
-  public LibraryTools(Library library, Memory memory, Control control) {
+  /**
+   * {@code memory} finds the parts of documents; without it search_document says so.
+   * {@code web} is null when fetching web pages is off (web_fetch: false).
+   */
+  public LibraryTools(Library library, Memory memory, Control control, WebFetch web) {
     this.library = library;
     this.memory = memory;
     this.control = control;
+    this.web = web;
   }
 
   public List<Tool> all() {
-    return List.of(listFiles(), readFile(), searchDocument(), writeFile());
+    return List.of(listFiles(), readFile(), searchDocument(), writeFile(), fetchUrl());
+  }
+
+  Tool fetchUrl() {
+    return new Tool("fetch_url", "url", """
+        Fetch a web page (http or https, public sites only) into your files, and return the
+        start of its text; read_file() reads on. A page fetched today is not fetched again.
+        Example: print(fetch_url("URL"))""", args -> {
+          String url = args.string("url");
+          if (web == null) {
+            throw new ToolError("PermissionError", "fetch_url(): fetching web pages is off "
+                + "here (the bot's admin can turn it on with web_fetch: true)");
+          }
+          try {
+            String name = library.fetchedBefore(url, FETCHED_FRESH);
+            String source = "kept from an earlier fetch";
+            if (name == null) {
+              WebFetch.Page page = web.fetch(url);
+              String mime = page.contentType().split(";")[0].strip();
+              name = Library.webName(url, mime);
+              if (name == null) {
+                throw ToolError.value("fetch_url(): " + url + " is " + mime + ", not a page "
+                    + "the library reads (web pages, text, JSON, PDF)");
+              }
+              library.storeFetched(name, url, page.body(), mime);
+              source = "fetched from " + page.url();
+              control.acted("fetch_url");
+            }
+            String text = slice(name, library.textOf(library.resolve(name), EXTRACTION_TIME), 0,
+                2000);
+            return "[saved as " + name + ", " + source + "]\n" + text;
+          } catch (Library.Refused e) {
+            throw ToolError.value("fetch_url(): " + url + " was not fetched: " + e.getMessage());
+          } catch (IOException e) {
+            throw new ToolError("OSError", "fetch_url(): " + url + " failed: " + e.getMessage());
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ToolError("OSError", "fetch_url(): interrupted");
+          } catch (IllegalArgumentException e) {
+            throw ToolError.value("fetch_url(): " + url + " is not a valid address");
+          }
+        });
   }
 
   Tool searchDocument() {
@@ -135,21 +185,7 @@ public final class LibraryTools {
                 + "folder: " + name + ". list_files() shows what is there.");
           }
           try {
-            Path text = library.textOf(file, EXTRACTION_TIME);
-            Library.Slice slice = library.read(text, start, length);
-            if (slice.text().isEmpty()) {
-              return start == 0 ? "(" + name + " holds no text)"
-                  : "(" + name + " ends before character " + start + ")";
-            }
-            String out = slice.text();
-            if (slice.invalidUtf8()) {
-              out += "\n[some bytes here are not UTF-8 text: they show as \uFFFD]";
-            }
-            if (slice.more()) {
-              out += "\n[more follows: read_file(\"" + name + "\", start="
-                  + (start + slice.text().length()) + ")]";
-            }
-            return out;
+            return slice(name, library.textOf(file, EXTRACTION_TIME), start, length);
           } catch (Library.Refused e) {
             throw ToolError.value("read_file(): " + name + " cannot be read: " + e.getMessage());
           } catch (IOException e) {
@@ -160,6 +196,24 @@ public final class LibraryTools {
             throw new ToolError("OSError", "read_file(): interrupted");
           }
         });
+  }
+
+  /** Characters start to start + length of a file's text, and a line when more follows. */
+  private String slice(String name, Path text, int start, int length) throws IOException {
+    Library.Slice slice = library.read(text, start, length);
+    if (slice.text().isEmpty()) {
+      return start == 0 ? "(" + name + " holds no text)"
+          : "(" + name + " ends before character " + start + ")";
+    }
+    String out = slice.text();
+    if (slice.invalidUtf8()) {
+      out += "\n[some bytes here are not UTF-8 text: they show as \uFFFD]";
+    }
+    if (slice.more()) {
+      out += "\n[more follows: read_file(\"" + name + "\", start="
+          + (start + slice.text().length()) + ")]";
+    }
+    return out;
   }
 
   private static Map<String, Object> infoJson(Library.Info f) {

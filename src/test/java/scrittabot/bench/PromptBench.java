@@ -12,6 +12,7 @@ import scrittabot.kernel.AgentState;
 import scrittabot.kernel.Channel;
 import scrittabot.kernel.Event;
 import scrittabot.kernel.Flow;
+import scrittabot.library.Library;
 import scrittabot.llm.ChatMessage;
 import scrittabot.tools.CoreTools;
 import scrittabot.tools.ToolSet;
@@ -55,7 +56,7 @@ final class PromptBench {
     var journal = new scrittabot.kernel.RamJournal();
     var state = new AgentState(json -> { });
     var tools = new ToolSet(new CoreTools(channel, state, new Flow(channel, journal),
-        new scrittabot.library.Library(Path.of("files"), 1 << 20, 1L << 30, null)).all());
+        Library.offline(Path.of("files"))).all());
     var estimate = new TokenEstimate();
     var prompt = new Prompt(tools.reference(), contextTokens, estimate);
     prompt.checkFits();

@@ -23,6 +23,7 @@ import scrittabot.kernel.Journal;
 import scrittabot.kernel.RamJournal;
 import scrittabot.kernel.RecordingChannel;
 import scrittabot.kernel.Recaller;
+import scrittabot.library.Library;
 import scrittabot.llm.ScriptedLlmServer;
 import scrittabot.tools.CoreTools;
 import scrittabot.tools.MemoryTools;
@@ -111,7 +112,7 @@ public final class PlantedFactsBench {
     Channel channel = new RecordingChannel();
     var flow = new Flow(channel, new RamJournal());
     var tools = new ArrayList<Tool>(new CoreTools(channel, new AgentState(json -> { }), flow,
-        new scrittabot.library.Library(Path.of("files"), 1 << 20, 1L << 30, null)).all());
+        Library.offline(Path.of("files"))).all());
     tools.addAll(new MemoryTools(null, flow).all());
     return new Prompt(new ToolSet(tools).reference(), config.contextLlm(), config.recallTokens(),
         new TokenEstimate());

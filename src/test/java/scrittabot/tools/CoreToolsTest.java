@@ -12,12 +12,14 @@ import scrittabot.Json;
 import scrittabot.kernel.AgentState;
 import scrittabot.kernel.RecordingChannel;
 import scrittabot.kernel.Flow;
+import scrittabot.library.Library;
 
 class CoreToolsTest {
   private final RecordingChannel channel = new RecordingChannel();
   private final AgentState state = new AgentState(json -> { });
   private final ToolSet tools = new ToolSet(new CoreTools(channel, state,
-      new Flow(channel, new scrittabot.kernel.RamJournal()), new scrittabot.library.Library(Path.of("files"), 1 << 20, 1L << 30, null)).all());
+      new Flow(channel, new scrittabot.kernel.RamJournal()), Library.offline(Path.of("files")))
+      .all());
 
   private Map<String, Object> call(String tool, String args) {
     return Json.parseObject(tools.call(tool, args));
@@ -70,7 +72,8 @@ class CoreToolsTest {
   @Test
   void theSameMessageIsNotSentTwiceToARoomUntilSomeoneWritesAgain() {
     var flow = new Flow(channel, new scrittabot.kernel.RamJournal());
-    var set = new ToolSet(new CoreTools(channel, state, flow, new scrittabot.library.Library(Path.of("files"), 1 << 20, 1L << 30, null)).all());
+    var set = new ToolSet(new CoreTools(channel, state, flow, Library.offline(Path.of("files")))
+        .all());
     assertFalse(Json.parseObject(set.call("send_message", "{\"message\": \"42\"}"))
         .containsKey("error"));
     var again = Json.parseObject(set.call("send_message", "{\"message\": \" 42\\n\"}"));
