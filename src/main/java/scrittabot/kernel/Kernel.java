@@ -49,6 +49,8 @@ public final class Kernel {
   private static final int MAX_SAME_FAILURES = 3;
   /** Shorter replies (a bare sleep(), a short answer) may rightly come again. */
   private static final int MIN_COPY_CHARS = 80;
+  /** How much of each new message the end of the prompt repeats. */
+  private static final int NEWEST_CHARS = 200;
   private static final long HOUR_NANOS = Duration.ofHours(1).toNanos();
 
   private final EventQueue queue;
@@ -222,7 +224,7 @@ public final class Kernel {
     Recaller.Recalled recalled = recaller.recall(events, prompt.windowStart(),
         prompt.recallChars(shown));
     String stateText = "<system time=\"" + Event.TIME.format(started) + "\">\n"
-        + state.render() + recalled.text() + "</system>";
+        + state.render() + recalled.text() + newest(events) + "</system>";
     List<ChatMessage> messages = prompt.build(stateText, shown, images);
     var blocks = new CodeBlocks();
     var outputs = new ArrayList<Event>();
@@ -536,6 +538,28 @@ public final class Kernel {
         ? new Event.FileMessage(f.time(), f.user(), f.room(), f.refs(), f.filename(), f.size(),
             f.mimeType(), f.caption(), null, f.problem())
         : event;
+  }
+
+  /**
+   * The newest messages again, last in the prompt: with recall between them and the end, a
+   * small model answered an old question that memory recalled instead of the new one.
+   */
+  static String newest(List<Event> events) {
+    List<Event.UserMessage> messages = events.stream()
+        .filter(e -> e instanceof Event.UserMessage).map(e -> (Event.UserMessage) e).toList();
+    if (messages.isEmpty()) {
+      return "";
+    }
+    var text = new StringBuilder(messages.size() == 1 ? "\nThe new message to answer:\n"
+        : "\nThe new messages to answer:\n");
+    for (Event.UserMessage m : messages.subList(Math.max(0, messages.size() - 3),
+        messages.size())) {
+      String said = m.text().strip().replaceAll("\\s+", " ");
+      said = said.length() > NEWEST_CHARS ? said.substring(0, NEWEST_CHARS) + "..." : said;
+      text.append("- ").append(Event.escape(m.user())).append(": ")
+          .append(Event.escape(said)).append('\n');
+    }
+    return text.toString();
   }
 
   private static Event notice(String text) {

@@ -114,6 +114,10 @@ class KernelIT {
     for (int i = 1; i <= 5; i++) {
       assertTrue(first.contains("message " + i), first);
     }
+    assertTrue(first.endsWith("The new messages to answer:\n- @human:test: message 3\n"
+        + "- @human:test: message 4\n- @human:test: message 5\n</system>\n"
+        + "Your turn: think briefly, then act in one ```python block; people see only "
+        + "send_message()."), "the newest three again, last: " + first);
     Thread.sleep(1500);
     assertEquals(List.of("lobby: got them all"), channel.sent());
     assertEquals(1, llm.requests().size(), "one step for five messages, then asleep");
