@@ -71,6 +71,8 @@ public final class Kernel {
   private int stepsAlone;
   private String lastCode = "";
   private int sameCode;
+  /** People's messages the agent has neither answered nor rested after, oldest first. */
+  private final List<Event.UserMessage> toAnswer = new ArrayList<>();
   private int failures;
   private int sameFailures;
 
@@ -224,7 +226,7 @@ public final class Kernel {
     Recaller.Recalled recalled = recaller.recall(events, prompt.windowStart(),
         prompt.recallChars(shown));
     String stateText = "<system time=\"" + Event.TIME.format(started) + "\">\n"
-        + state.render() + recalled.text() + newest(events) + "</system>";
+        + state.render() + recalled.text() + toAnswer(events) + "</system>";
     List<ChatMessage> messages = prompt.build(stateText, shown, images);
     var blocks = new CodeBlocks();
     var outputs = new ArrayList<Event>();
@@ -292,6 +294,7 @@ public final class Kernel {
       info.put("reply_left_out", didNothing ? "did nothing" : "copied");
     }
     record(new Step(steps, shown, reply), batch, started, usage, llmNanos, info, leftOut);
+    answered();
     boolean restImposed = checkRepeated(blocks.code(), fromOutside, outputs);
     afterStep(blocks, fromOutside, restImposed, outputs);
     return true;
@@ -541,25 +544,39 @@ public final class Kernel {
   }
 
   /**
-   * The newest messages again, last in the prompt: with recall between them and the end, a
-   * small model answered an old question that memory recalled instead of the new one.
+   * The messages to answer, again, last in the prompt: with recall between them and the end, a
+   * small model answered an old question that memory recalled instead of the new one. A message
+   * stays there until it is answered or the agent rests: after an error, the next step still
+   * says what the person asked.
    */
-  static String newest(List<Event> events) {
-    List<Event.UserMessage> messages = events.stream()
-        .filter(e -> e instanceof Event.UserMessage).map(e -> (Event.UserMessage) e).toList();
-    if (messages.isEmpty()) {
+  private String toAnswer(List<Event> events) {
+    events.stream().filter(e -> e instanceof Event.UserMessage)
+        .forEach(e -> toAnswer.add((Event.UserMessage) e));
+    while (toAnswer.size() > 3) {
+      toAnswer.removeFirst();
+    }
+    if (toAnswer.isEmpty()) {
       return "";
     }
-    var text = new StringBuilder(messages.size() == 1 ? "\nThe new message to answer:\n"
-        : "\nThe new messages to answer:\n");
-    for (Event.UserMessage m : messages.subList(Math.max(0, messages.size() - 3),
-        messages.size())) {
+    var text = new StringBuilder(toAnswer.size() == 1 ? "\nThe message to answer:\n"
+        : "\nThe messages to answer:\n");
+    for (Event.UserMessage m : toAnswer) {
       String said = m.text().strip().replaceAll("\\s+", " ");
       said = said.length() > NEWEST_CHARS ? said.substring(0, NEWEST_CHARS) + "..." : said;
       text.append("- ").append(Event.escape(m.user())).append(": ")
           .append(Event.escape(said)).append('\n');
     }
     return text.toString();
+  }
+
+  /** After a step: a room the agent sent to is answered; a rest answers everything. */
+  private void answered() {
+    if (flow.sleeping()) {
+      toAnswer.clear();
+      return;
+    }
+    var rooms = flow.sentThisStep().stream().map(Journal.Sent::room).toList();
+    toAnswer.removeIf(m -> rooms.contains(m.room()));
   }
 
   private static Event notice(String text) {

@@ -114,7 +114,7 @@ class KernelIT {
     for (int i = 1; i <= 5; i++) {
       assertTrue(first.contains("message " + i), first);
     }
-    assertTrue(first.endsWith("The new messages to answer:\n- @human:test: message 3\n"
+    assertTrue(first.endsWith("The messages to answer:\n- @human:test: message 3\n"
         + "- @human:test: message 4\n- @human:test: message 5\n</system>\n"
         + "Your turn: think briefly, then act in one ```python block; people see only "
         + "send_message()."), "the newest three again, last: " + first);
@@ -279,9 +279,16 @@ class KernelIT {
         : "```python\nsend_message('What is 2 plus 2')\n```");
     say("What is 2 plus 2?");
     startKernel();
-    llm.awaitRequests(2, Duration.ofSeconds(60));
+    String retry = llm.awaitRequests(2, Duration.ofSeconds(60)).get(1).lastUserText();
+    assertTrue(retry.contains("only repeats what the person wrote"), retry);
+    assertTrue(retry.contains("The message to answer:\n- @human:test: What is 2 plus 2?\n"),
+        "still to answer after the error: " + retry);
     Thread.sleep(1000);
     assertEquals(List.of("lobby: 4"), channel.sent());
+    say("thanks");
+    String next = llm.awaitRequests(3, Duration.ofSeconds(60)).get(2).lastUserText();
+    assertTrue(next.contains("The message to answer:\n- @human:test: thanks\n"),
+        "an answered message is not asked for again: " + next);
   }
 
   @Test
