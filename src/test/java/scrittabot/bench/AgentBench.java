@@ -111,11 +111,12 @@ public final class AgentBench {
             o -> o.saidAny("helsinki") && o.said(AgentBench::looksFinnish) ? null : o.sentText()),
         new Turn("a note found", List.of("What is my favourite colour? Look in your notes."),
             o -> o.saidAny("green") ? null : o.sentText()),
+        // three facts in three messages are a longer answer too: the turn's messages count
         new Turn("a longer answer", List.of("Tell me three fun facts about octopuses."),
-            o -> o.said(t -> t.length() > 100) ? null : o.sentText()),
+            o -> String.join(" ", o.sent()).length() > 100 ? null : o.sentText()),
         new Turn("another longer answer", List.of(
             "Explain in a few sentences how a rainbow forms."),
-            o -> o.said(t -> t.length() > 100) ? null : o.sentText()),
+            o -> String.join(" ", o.sent()).length() > 100 ? null : o.sentText()),
         new Turn("a story", List.of(
             "Write a short story of about 200 words about a lighthouse keeper."),
             o -> o.said(t -> t.length() > 600) ? null : o.sentText()),
