@@ -42,8 +42,10 @@ public final class LibraryTools {
     this.web = web;
   }
 
+  /** The tools; fetch_url only when fetching is on (a tool the agent cannot use costs tokens). */
   public List<Tool> all() {
-    return List.of(listFiles(), readFile(), searchDocument(), writeFile(), fetchUrl());
+    return web == null ? List.of(listFiles(), readFile(), searchDocument(), writeFile())
+        : List.of(listFiles(), readFile(), searchDocument(), writeFile(), fetchUrl());
   }
 
   Tool fetchUrl() {

@@ -88,9 +88,15 @@ class LibraryToolsTest {
 
   @Test
   void offByDefaultAndOnlyPagesTheLibraryReads() {
-    var off = call(null, base + "/news");
-    assertEquals("PermissionError", off.get("type"));
-    assertTrue(off.get("error").toString().contains("web_fetch: true"), off.toString());
+    var off = new LibraryTools(Library.offline(dir), null, new Flow(new RecordingChannel(),
+        new RamJournal()), null).all();
+    assertTrue(off.stream().noneMatch(t -> t.name().equals("fetch_url")), "not offered when off");
+    var tool = new LibraryTools(Library.offline(dir), null, new Flow(new RecordingChannel(),
+        new RamJournal()), null).fetchUrl();
+    var refused = Json.parseObject(new ToolSet(List.of(tool)).call("fetch_url",
+        Json.write(Map.of("url", base + "/news"))));
+    assertEquals("PermissionError", refused.get("type"));
+    assertTrue(refused.get("error").toString().contains("web_fetch: true"), refused.toString());
     var web = new WebFetch(List.of(), true, Duration.ofSeconds(5), 1 << 20);
     var zip = call(web, base + "/app.zip");
     assertTrue(zip.get("error").toString().contains("is application/zip, not a page"),
