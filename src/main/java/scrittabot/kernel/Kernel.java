@@ -294,9 +294,9 @@ public final class Kernel {
       info.put("reply_left_out", didNothing ? "did nothing" : "copied");
     }
     record(new Step(steps, shown, reply), batch, started, usage, llmNanos, info, leftOut);
-    answered();
     boolean restImposed = checkRepeated(blocks.code(), fromOutside, outputs);
     afterStep(blocks, fromOutside, restImposed, outputs);
+    answered();
     return true;
   }
 
@@ -545,13 +545,18 @@ public final class Kernel {
 
   /**
    * The messages to answer, again, last in the prompt: with recall between them and the end, a
-   * small model answered an old question that memory recalled instead of the new one. A message
-   * stays there until it is answered or the agent rests: after an error, the next step still
-   * says what the person asked.
+   * small model answered an old question that memory recalled instead of the new one. They stay
+   * there until answered, until the agent rests (or is put to rest) or until newer messages
+   * come: after an error the next step still says what the person asked, but an old request
+   * never crowds out a new one.
    */
   private String toAnswer(List<Event> events) {
-    events.stream().filter(e -> e instanceof Event.UserMessage)
-        .forEach(e -> toAnswer.add((Event.UserMessage) e));
+    List<Event.UserMessage> messages = events.stream()
+        .filter(e -> e instanceof Event.UserMessage).map(e -> (Event.UserMessage) e).toList();
+    if (!messages.isEmpty()) {
+      toAnswer.clear();
+      toAnswer.addAll(messages);
+    }
     while (toAnswer.size() > 3) {
       toAnswer.removeFirst();
     }

@@ -30,6 +30,8 @@ class KernelIT {
   private static final String SLEEP = "```python\nsleep()\n```";
 
   private ScriptedLlmServer llm;
+  private static final String REMINDER = "Your turn: think briefly, then act in one ```python "
+      + "block; people see only send_message().";
   private Memory memory;
   private EventQueue queue;
   private Bot bot;
@@ -289,6 +291,28 @@ class KernelIT {
     String next = llm.awaitRequests(3, Duration.ofSeconds(60)).get(2).lastUserText();
     assertTrue(next.contains("The message to answer:\n- @human:test: thanks\n"),
         "an answered message is not asked for again: " + next);
+  }
+
+  @Test
+  void aMessageStaysToAnswerAfterAnErrorUntilANewerOneComes() throws Exception {
+    respond(r -> r.lastUserText().contains("second question") ? SLEEP
+        : "```python\nprint(1 / 0)\n```");
+    say("first question");
+    startKernel();
+    String afterError = llm.awaitRequests(2, Duration.ofSeconds(60)).get(1).lastUserText();
+    assertTrue(afterError.contains("ZeroDivisionError"), afterError);
+    assertTrue(afterError.endsWith("The message to answer:\n- @human:test: first question\n"
+        + "</system>\n" + REMINDER), "still to answer after the error: " + afterError);
+    say("second question");
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    String next = null;
+    while (next == null && System.nanoTime() < deadline) {
+      next = llm.requests().stream().map(Request::lastUserText)
+          .filter(t -> t.contains("second question")).findFirst().orElse(null);
+      Thread.sleep(50);
+    }
+    assertTrue(next != null && next.endsWith("The message to answer:\n- @human:test: second "
+        + "question\n</system>\n" + REMINDER), "only the newer one: " + next);
   }
 
   @Test
