@@ -306,7 +306,7 @@ class MatrixIT {
     aliceClient.await(fromBot(room).and(body(
         "echo: Where does the wheelbarrow live, and where do herons nest?")), WAIT);
     String asked = llm.requests().stream().map(ScriptedLlmServer.Request::lastUserText)
-        .filter(t -> t.contains("wheelbarrow live")).findFirst().orElseThrow();
+        .filter(t -> t.contains("Where does the wheelbarrow live")).findFirst().orElseThrow();
     String recalled = asked.substring(asked.indexOf("From your memory"));
     assertTrue(recalled.contains("guide.md from character") && recalled.contains(
         "The green wheelbarrow lives in the shed behind the kiwi vines."), recalled);
