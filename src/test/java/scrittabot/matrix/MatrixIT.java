@@ -133,7 +133,10 @@ class MatrixIT {
       code.append("send_message(").append(py("got " + f.group(1) + " " + f.group(2)))
           .append(")\n");
     }
-    return "```python\n" + code + "sleep()\n```";
+    // what read_file prints must come back in a step: code that ends in sleep() would leave
+    // its output waiting until something else wakes the agent
+    boolean reads = code.indexOf("read_file(") >= 0;
+    return "```python\n" + code + (reads ? "" : "sleep()\n") + "```";
   }
 
   private static String py(String text) {
