@@ -117,17 +117,10 @@ public final class Flow implements Control {
         && r.recent.contains(text.strip());
   }
 
-  /**
-   * Whether the text only repeats a message heard in the room since the agent last sent there;
-   * also with the sender's name in front ("root: What is ..."), as a small model copies the
-   * prompt's "The message to answer" line.
-   */
   @Override
   public boolean echoes(String room, String text) {
     Room r = rooms.get(room);
-    String said = plain(text);
-    return r != null && (r.heardSinceSent.contains(said)
-        || r.heardSinceSent.contains(said.replaceFirst("^\\S{1,100}?:\\s+", "")));
+    return r != null && r.heardSinceSent.contains(plain(text));
   }
 
   /** Compared without case, spaces and end punctuation: "What is 2+2?" echoes "what is 2+2". */

@@ -24,14 +24,4 @@ class FlowTest {
     }
     assertFalse(flow.repeatsOld("lobby", old), "only the last twenty are kept");
   }
-
-  @Test
-  void theQuestionSentBackIsAnEchoAlsoWithTheSendersNameInFront() {
-    flow.messageFrom("lobby", 1, "Which city do I live in?");
-    assertTrue(flow.echoes("lobby", "which city do I live in"));
-    assertTrue(flow.echoes("lobby", "root: Which city do I live in?"));
-    assertTrue(flow.echoes("lobby", "@laura:example.org: Which city do I live in?"));
-    assertFalse(flow.echoes("lobby", "You live in Turku."));
-    assertFalse(flow.echoes("lobby", "Note: which city do I live in is a good question"));
-  }
 }
