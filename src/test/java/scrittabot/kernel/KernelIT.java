@@ -551,11 +551,7 @@ class KernelIT {
         + "greenhouse, next to the pelican statue.\n\n## Lunch\n\nLunch is served at noon in "
         + "the canteen.\n").getBytes(java.nio.charset.StandardCharsets.UTF_8), null,
         "@human:test", "lobby");
-    long deadline = System.nanoTime() + 30_000_000_000L;
-    while (!"indexed".equals(documentState("handbook.md")) && System.nanoTime() < deadline) {
-      Thread.sleep(50);
-    }
-    assertEquals("indexed", documentState("handbook.md"));
+    assertEquals("indexed", awaitIndexed("handbook.md"));
     say("Where do visitors park? Near the pelican?");
     String last = llm.awaitRequests(1, Duration.ofSeconds(60)).getFirst().lastUserText();
     assertTrue(last.contains("Indexing done: handbook.md"), last);
@@ -583,10 +579,7 @@ class KernelIT {
     library.receive("handbook.md", ("# Handbook\n\n## Parking\n\nVisitors park behind the "
         + "greenhouse.\n\n## Lunch\n\nLunch is served at noon.\n").getBytes(
         java.nio.charset.StandardCharsets.UTF_8), null, "@human:test", "lobby");
-    long deadline = System.nanoTime() + 30_000_000_000L;
-    while (!"indexed".equals(documentState("handbook.md")) && System.nanoTime() < deadline) {
-      Thread.sleep(50);
-    }
+    awaitIndexed("handbook.md");
     say("search it");
     String output = llm.awaitRequests(2, Duration.ofSeconds(60)).get(1).lastUserText();
     assertTrue(output.contains("found {'where': 'handbook.md from character 0', 'text': "
@@ -598,6 +591,15 @@ class KernelIT {
     assertEquals(List.of("lobby: file plan.md: # Plan\n\nBuy seeds."), channel.sent());
     assertEquals("# Plan\n\nBuy bulbs.", Files.readString(
         Path.of("target/kernel-it/files/agent/plan.md")));
+  }
+
+  /** The document's state once indexed, or whatever it is after 30 s. */
+  private String awaitIndexed(String filename) throws Exception {
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    while (!"indexed".equals(documentState(filename)) && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    return documentState(filename);
   }
 
   private String documentState(String filename) throws Exception {
