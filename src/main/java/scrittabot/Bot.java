@@ -14,8 +14,10 @@ import scrittabot.kernel.Journal;
 import scrittabot.kernel.Kernel;
 import scrittabot.library.Indexer;
 import scrittabot.library.Library;
+import scrittabot.library.Summarizer;
 import scrittabot.library.WebFetch;
 import scrittabot.llm.LlmClient;
+import scrittabot.llm.LlmScheduler;
 import scrittabot.memory.Memory;
 import scrittabot.sandbox.Sandbox;
 import scrittabot.tools.CoreTools;
@@ -31,6 +33,7 @@ import scrittabot.tools.ToolSet;
 public final class Bot implements AutoCloseable {
   private static final java.time.Duration WEB_TIMEOUT = java.time.Duration.ofSeconds(20);
   private final LlmClient llm;
+  private final LlmClient backgroundLlm;
   private final Sandbox sandbox;
   private final Kernel kernel;
   private final Prompt prompt;
@@ -58,10 +61,16 @@ public final class Bot implements AutoCloseable {
         estimate);
     prompt.checkFits();
     restore("the prompt's dialogue", () -> restorePrompt(memory, estimate));
-    this.indexer = new Indexer(library, memory.database(), config.contextEmbedding() * 2,
-        queue::put);
+    var calls = new LlmScheduler(config.maxLlmCallsPerHour(), config.indexCallShare(),
+        config.indexAfterIdle());
+    this.backgroundLlm = new LlmClient(config);
+    int chunkChars = config.contextEmbedding() * 2;
+    var summarizer = config.indexCallsPerDocument() == 0 || config.indexCallShare() == 0 ? null
+        : new Summarizer(memory.database(), backgroundLlm, calls, config.indexCallsPerDocument(),
+            config.contextLlm(), chunkChars);
+    this.indexer = new Indexer(library, memory.database(), chunkChars, summarizer, queue::put);
     this.kernel = new Kernel(queue, memory, memory.recaller(), llm, sandbox, prompt, state, flow,
-        estimate, config.maxLlmCallsPerHour());
+        estimate, calls);
   }
 
   /** The library of files_dir, with its metadata in the memory's database; not started yet. */
@@ -119,6 +128,7 @@ public final class Bot implements AutoCloseable {
   @Override
   public void close() {
     indexer.close();
+    backgroundLlm.close();
     llm.close();
     sandbox.close();
   }

@@ -48,6 +48,9 @@ public record Config(
     long filesQuota,
     boolean webFetch,
     List<String> webDomains,
+    int indexCallsPerDocument,
+    double indexCallShare,
+    Duration indexAfterIdle,
     String logLevel,
     List<String> warnings) {
 
@@ -57,6 +60,16 @@ public record Config(
   public static final Duration DEFAULT_SANDBOX_TIME_LIMIT = Duration.ofSeconds(30);
   public static final String DEFAULT_SANDBOX_MEMORY = "384m";
   public static final int DEFAULT_MAX_LLM_CALLS_PER_HOUR = 240;
+  /** LLM calls to summarise one document: a 10 MB file must not cost thousands. */
+  public static final double DEFAULT_INDEX_CALLS = 40;
+  /** The part of max_llm_calls_per_hour that indexing may take; the agent keeps the rest. */
+  public static final double DEFAULT_INDEX_CALL_SHARE = 0.5;
+  /**
+   * How long the agent must have waited for events before indexing calls the LLM: on a server
+   * with one slot each such call evicts the agent's cached prompt, which a chat in full swing
+   * would otherwise pay for at every message.
+   */
+  public static final Duration DEFAULT_INDEX_AFTER_IDLE = Duration.ofSeconds(30);
   // Sampling defaults, chosen with the agent benchmark (BENCHMARKS.md section 7): with a 1.5B
   // model greedy decoding did better than temperature 0.7 with min_p 0.1. The repetition that
   // greedy decoding brings is caught by the kernel (a repeated message or the same code again).
@@ -116,6 +129,7 @@ public record Config(
       "rerank_key", "request_timeout", "sandbox_time_limit", "sandbox_memory", "sandbox_jit",
       "max_llm_calls_per_hour", "files_dir", "logs_dir", "log_level", "allowed_users",
       "state_dir", "max_file_size", "files_quota", "web_fetch", "web_domains", "recall_tokens",
+      "index_calls_per_document", "index_call_share", "index_after_idle",
       "temperature", "top_p", "min_p", "repeat_penalty", "seed");
 
   /** Reads and validates a config file; {@code console} relaxes the Matrix and database keys. */
@@ -200,6 +214,9 @@ public record Config(
         bytes(keys.memorySize("files_quota", DEFAULT_FILES_QUOTA)),
         keys.bool("web_fetch", false),
         keys.stringList("web_domains", "a domain such as example.org"),
+        keys.number("index_calls_per_document", 0, 100_000, DEFAULT_INDEX_CALLS).intValue(),
+        keys.number("index_call_share", 0, 1, DEFAULT_INDEX_CALL_SHARE),
+        keys.seconds("index_after_idle", DEFAULT_INDEX_AFTER_IDLE),
         logLevel,
         keys.unknownKeyWarnings());
     if (!console) {

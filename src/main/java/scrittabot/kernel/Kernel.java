@@ -2,7 +2,6 @@ package scrittabot.kernel;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -18,6 +17,7 @@ import scrittabot.llm.ChatMessage;
 import scrittabot.llm.Completion;
 import scrittabot.llm.LlmClient;
 import scrittabot.llm.LlmException;
+import scrittabot.llm.LlmScheduler;
 import scrittabot.sandbox.Execution;
 import scrittabot.sandbox.Sandbox;
 
@@ -29,7 +29,8 @@ import scrittabot.sandbox.Sandbox;
  *
  * <p>Load control: a step in which nothing happened from outside and the agent did nothing with
  * an effect makes the kernel wait longer before the next one (1 s, 2 s, 4 s ... up to 10 min)
- * unless an event arrives; the LLM is called at most {@code maxCallsPerHour} times an hour; a
+ * unless an event arrives; the {@link LlmScheduler} keeps the LLM calls within the hourly cap and
+ * lets background work (the librarian) call the LLM only while the agent waits for events; a
  * failing LLM is retried after a growing pause without losing the events.
  */
 public final class Kernel {
@@ -51,7 +52,6 @@ public final class Kernel {
   private static final int MIN_COPY_CHARS = 80;
   /** How much of each new message the end of the prompt repeats. */
   private static final int NEWEST_CHARS = 200;
-  private static final long HOUR_NANOS = Duration.ofHours(1).toNanos();
 
   private final EventQueue queue;
   private final Journal journal;
@@ -62,8 +62,7 @@ public final class Kernel {
   private final AgentState state;
   private final Flow flow;
   private final TokenEstimate estimate;
-  private final int maxCallsPerHour;
-  private final ArrayDeque<Long> callTimes = new ArrayDeque<>();
+  private final LlmScheduler calls;
   private volatile boolean running;
   private volatile Thread thread;
   private long steps;
@@ -78,7 +77,7 @@ public final class Kernel {
 
   public Kernel(EventQueue queue, Journal journal, Recaller recaller, LlmClient llm,
       Sandbox sandbox, Prompt prompt, AgentState state, Flow flow, TokenEstimate estimate,
-      int maxCallsPerHour) {
+      LlmScheduler calls) {
     this.queue = queue;
     this.journal = journal;
     this.recaller = recaller;
@@ -89,7 +88,7 @@ public final class Kernel {
     this.state = state;
     this.flow = flow;
     this.estimate = estimate;
-    this.maxCallsPerHour = maxCallsPerHour;
+    this.calls = calls;
   }
 
   /** Runs until the agent shuts down or {@link #stop} is called; returns the reason. */
@@ -98,9 +97,12 @@ public final class Kernel {
     running = flow.shutdownReason() == null; // a stop may come before the loop starts
     try {
       while (running) {
+        calls.agentIdle(); // background work may use the LLM while the agent waits
         List<Queued> events = nextEvents();
+        if (events != null) {
+          calls.agentBusy();
+        }
         if (events != null && running) {
-          awaitCallBudget();
           stepSafely(events);
         }
         if (flow.shutdownReason() != null) {
@@ -239,17 +241,17 @@ public final class Kernel {
       // copies again and again once it has begun. The LLM is asked once more, sampling varied.
       var held = new ArrayList<String>();
       Consumer<String> guarded = code -> runUnlessCopied(code, blocks, held, outputs);
-      Completion completion = llm.chat(messages, prompt.replyTokens(),
-          delta -> blocks.feed(delta).forEach(guarded));
+      Completion completion = calls.agent(() -> llm.chat(messages, prompt.replyTokens(),
+          delta -> blocks.feed(delta).forEach(guarded)));
       finishBlocks(blocks, cut(completion), outputs, guarded);
       if (!held.isEmpty() && running) {
         log.info("step {}: the reply's code copies an earlier step's; it did not run, and the "
             + "LLM is asked again with more varied sampling", steps);
         askedAgain = true;
         blocks.reset();
-        awaitCallBudget();
-        completion = llm.chat(messages, prompt.replyTokens(), llm.sampling().varied(),
-            delta -> blocks.feed(delta).forEach(code -> runCode(code, outputs)));
+        completion = calls.agent(() -> llm.chat(messages, prompt.replyTokens(),
+            llm.sampling().varied(),
+            delta -> blocks.feed(delta).forEach(code -> runCode(code, outputs))));
         finishBlocks(blocks, cut(completion), outputs, code -> runCode(code, outputs));
       }
       reply = completion.text();
@@ -518,22 +520,6 @@ public final class Kernel {
     }
     Duration wait = Duration.ofSeconds(1L << Math.min(idleSteps - 1, 20));
     return wait.compareTo(MAX_IDLE_WAIT) > 0 ? MAX_IDLE_WAIT : wait;
-  }
-
-  /** Blocks while the LLM calls of the last hour reach the cap. */
-  private void awaitCallBudget() throws InterruptedException {
-    long now = System.nanoTime();
-    while (!callTimes.isEmpty() && now - callTimes.peekFirst() >= HOUR_NANOS) {
-      callTimes.removeFirst();
-    }
-    if (callTimes.size() >= maxCallsPerHour) {
-      long waitNanos = HOUR_NANOS - (now - callTimes.peekFirst());
-      log.warn("max_llm_calls_per_hour ({}) reached; the next step waits {} s", maxCallsPerHour,
-          waitNanos / 1_000_000_000);
-      Thread.sleep(waitNanos / 1_000_000 + 1);
-      callTimes.removeFirst();
-    }
-    callTimes.addLast(System.nanoTime());
   }
 
   private static Event withoutImage(Event event) {

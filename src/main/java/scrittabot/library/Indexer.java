@@ -6,7 +6,6 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -19,67 +18,98 @@ import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import scrittabot.kernel.Event;
+import scrittabot.llm.LlmException;
 import scrittabot.memory.Database;
 import scrittabot.memory.StoredText;
 
 /**
  * Makes memory of the library's documents in the background, one at a time: the text (of a PDF
  * or web page, extracted in a child process) split into chunks with their offsets and "next"
- * edges, which memory's backfill then embeds, so that recall and search find them. The kernel
- * never waits for it. A document whose indexing a stop cut short is done again at the next
- * start (chunking costs no LLM call). The agent hears when indexing starts and ends, in
- * notices that do not wake it.
+ * edges, which memory's backfill then embeds, so that recall and search find them; then, on a
+ * thread of its own since it waits for the LLM, summaries of the chunks up to one (see
+ * {@link Summarizer}). The kernel never waits for either. A document whose chunking a stop cut
+ * short is chunked again at the next start (that costs no LLM call); its summaries go on where
+ * they stopped. The agent hears when indexing starts and ends, in notices that do not wake it.
  */
 public final class Indexer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Indexer.class);
   private static final Duration EXTRACTION_TIME = Duration.ofMinutes(2);
   private static final Duration IDLE_CHECK = Duration.ofSeconds(30);
+  private static final Duration MAX_LLM_PAUSE = Duration.ofMinutes(10);
   private static final int BATCH = 100;
 
   private final Library library;
   private final Database db;
   private final Chunker chunker;
+  private final Summarizer summarizer;
   private final Consumer<Event> notices;
-  private final Semaphore work = new Semaphore(0);
-  private final Thread thread;
+  private final Semaphore chunkWork = new Semaphore(0);
+  private final Semaphore summaryWork = new Semaphore(0);
+  private final List<Thread> threads = new ArrayList<>();
+  private Duration llmPause = IDLE_CHECK;
 
-  /** {@code chunkChars}: the most characters of one chunk, what the embedding model takes. */
+  /** An indexer that chunks but does not summarise. */
   public Indexer(Library library, Database db, int chunkChars, Consumer<Event> notices) {
+    this(library, db, chunkChars, null, notices);
+  }
+
+  /**
+   * {@code chunkChars}: the most characters of one chunk, what the embedding model takes;
+   * {@code summarizer}: null to leave documents at their chunks.
+   */
+  public Indexer(Library library, Database db, int chunkChars, Summarizer summarizer,
+      Consumer<Event> notices) {
     this.library = library;
     this.db = db;
     this.chunker = new Chunker(chunkChars, chunkChars / 8);
+    this.summarizer = summarizer;
     this.notices = notices;
-    this.thread = Thread.ofPlatform().daemon().name("library-indexer").unstarted(this::loop);
+    threads.add(Thread.ofPlatform().daemon().name("library-indexer").unstarted(() ->
+        loop(chunkWork, summarizer == null ? List.of("new", "indexing", "summarising")
+            : List.of("new", "indexing"), this::index)));
+    if (summarizer != null) {
+      threads.add(Thread.ofPlatform().daemon().name("library-summaries").unstarted(() ->
+          loop(summaryWork, List.of("summarising"), this::summarise)));
+    }
     library.onStored(this::wake);
   }
 
   public void start() {
-    thread.start();
+    threads.forEach(Thread::start);
   }
 
   /** Something new may be there to index. */
   public void wake() {
-    work.release();
+    chunkWork.release();
   }
 
   @Override
   public void close() {
-    thread.interrupt();
-    try {
-      thread.join(5000);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    threads.forEach(Thread::interrupt);
+    for (Thread t : threads) {
+      try {
+        t.join(5000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
     }
   }
 
   private record Document(long id, String filename, String state, long size) {}
 
-  private void loop() {
+  /** What one loop does with a document. */
+  private interface Work {
+    void on(Document d) throws SQLException, InterruptedException;
+  }
+
+  /** Takes the documents in one of {@code states}, oldest first, until closed. */
+  private void loop(Semaphore work, List<String> states, Work handler) {
     try {
       while (!Thread.currentThread().isInterrupted()) {
         Document next = null;
         try {
-          next = next();
+          next = next(states);
         } catch (SQLException e) {
           if (!Database.isDown(e)) {
             log.error("cannot look for documents to index: {}", e.getMessage());
@@ -91,7 +121,7 @@ public final class Indexer implements AutoCloseable {
           continue;
         }
         try {
-          index(next);
+          handler.on(next);
         } catch (SQLException e) {
           log.warn("indexing {} stopped ({}); it is tried again later", next.filename(),
               e.getMessage());
@@ -106,15 +136,17 @@ public final class Indexer implements AutoCloseable {
     }
   }
 
-  /** The oldest document that waits, or whose indexing was cut short, of a kind it reads. */
-  private Document next() throws SQLException {
+  /** The oldest document in one of the states, of a kind it reads. */
+  private Document next(List<String> states) throws SQLException {
     List<Document> waiting = db.transaction(c -> {
       var list = new ArrayList<Document>();
       try (var s = c.prepareStatement("SELECT id, filename, state, size FROM documents "
-          + "WHERE state IN ('new', 'indexing') ORDER BY id LIMIT 200");
-          ResultSet r = s.executeQuery()) {
-        while (r.next()) {
-          list.add(new Document(r.getLong(1), r.getString(2), r.getString(3), r.getLong(4)));
+          + "WHERE state = ANY(?) ORDER BY id LIMIT 200")) {
+        s.setArray(1, c.createArrayOf("text", states.toArray()));
+        try (ResultSet r = s.executeQuery()) {
+          while (r.next()) {
+            list.add(new Document(r.getLong(1), r.getString(2), r.getString(3), r.getLong(4)));
+          }
         }
       }
       return list;
@@ -125,6 +157,10 @@ public final class Indexer implements AutoCloseable {
   }
 
   private void index(Document d) throws SQLException, InterruptedException {
+    if (d.state().equals("summarising")) { // summaries were switched off since
+      finish(d, "indexed", chunkCount(d) + " chunks");
+      return;
+    }
     Path file = usableName(d);
     if (file == null) {
       finish(d, "failed", "the file is gone from the files folder");
@@ -159,12 +195,70 @@ public final class Indexer implements AutoCloseable {
       notices.accept(notice(name + " cannot be indexed: its text cannot be read."));
       return;
     }
-    finish(d, "indexed", chunks + " chunks");
     log.info("indexed {}: {} chunks in {} ms", name, chunks,
         (System.nanoTime() - start) / 1_000_000);
-    notices.accept(notice(chunks == 0 ? name + " holds no text to index."
-        : "Indexing done: " + name + " (" + chunks + " parts). What it says is recalled when "
-        + "it matters; read_file(\"" + name + "\") reads it."));
+    if (chunks == 0 || summarizer == null) {
+      finish(d, "indexed", chunks + " chunks");
+      notices.accept(notice(chunks == 0 ? name + " holds no text to index." : done(name, chunks,
+          0)));
+      return;
+    }
+    setState(d, "summarising", chunks + " chunks; summaries to follow");
+    notices.accept(notice(name + " can be searched now (" + chunks + " parts); its summaries "
+        + "follow in the background."));
+    summaryWork.release();
+  }
+
+  /** Summarises a chunked document; an LLM that fails leaves it to be tried again later. */
+  private void summarise(Document d) throws SQLException, InterruptedException {
+    String name = d.filename();
+    long start = System.nanoTime();
+    int chunks = chunkCount(d);
+    int summaries;
+    try {
+      summaries = summarizer.summarise(d.id(), name, progress -> {
+        try {
+          setState(d, "summarising", chunks + " chunks; " + progress);
+        } catch (SQLException e) {
+          log.debug("cannot record the progress of {}: {}", name, e.getMessage());
+        }
+      });
+      llmPause = IDLE_CHECK;
+    } catch (LlmException e) {
+      if (e.status() / 100 == 4 && e.status() != 429) { // the server refuses: asking again won't do
+        finish(d, "indexed", chunks + " chunks; no summaries: " + e.getMessage());
+        notices.accept(notice(done(name, chunks, 0)));
+        return;
+      }
+      log.warn("summarising {} waits {} s: {}", name, llmPause.toSeconds(), e.getMessage());
+      Thread.sleep(llmPause.toMillis());
+      llmPause = llmPause.multipliedBy(2).compareTo(MAX_LLM_PAUSE) > 0 ? MAX_LLM_PAUSE
+          : llmPause.multipliedBy(2);
+      return;
+    }
+    finish(d, "indexed", chunks + " chunks, " + summaries + " summaries");
+    log.info("summarised {}: {} summaries in {} s", name, summaries,
+        (System.nanoTime() - start) / 1_000_000_000);
+    notices.accept(notice(done(name, chunks, summaries)));
+  }
+
+  private static String done(String name, int chunks, int summaries) {
+    return "Indexing done: " + name + " (" + chunks + " parts" + (summaries > 0 ? ", "
+        + summaries + " summaries" : "") + "). What it says is recalled when it matters; "
+        + "read_file(\"" + name + "\") reads it.";
+  }
+
+  private int chunkCount(Document d) throws SQLException {
+    return db.transaction(c -> {
+      try (var s = c.prepareStatement("SELECT count(*) FROM chunks WHERE document = ? "
+          + "AND depth = 0")) {
+        s.setLong(1, d.id());
+        try (ResultSet r = s.executeQuery()) {
+          r.next();
+          return r.getInt(1);
+        }
+      }
+    });
   }
 
   /** One of the names the document is stored under that still opens. */
@@ -252,22 +346,13 @@ public final class Indexer implements AutoCloseable {
             id = r.getLong(1);
           }
           if (last != 0) {
-            edge(c, last, id);
+            Summarizer.edge(c, last, id, "next");
           }
           last = id;
         }
       }
       return last;
     });
-  }
-
-  private static void edge(Connection c, long from, long to) throws SQLException {
-    try (var s = c.prepareStatement("INSERT INTO chunk_edges (from_chunk, to_chunk, kind) "
-        + "VALUES (?, ?, 'next')")) {
-      s.setLong(1, from);
-      s.setLong(2, to);
-      s.executeUpdate();
-    }
   }
 
   private void setState(Document d, String state, String progress) throws SQLException {

@@ -38,6 +38,7 @@ public final class LlmClient implements AutoCloseable {
   private final String rerankModel;
   private final LlmHttp http;
   private volatile InputStream openStream;
+  private volatile boolean cancelled;
 
   public LlmClient(Config config) {
     this(config, 4, Duration.ofSeconds(1));
@@ -92,6 +93,10 @@ public final class LlmClient implements AutoCloseable {
       payload.put("max_tokens", maxTokens);
     }
     HttpResponse<InputStream> response = http.send(llm, "/v1/chat/completions", payload);
+    openStream = response.body();
+    if (cancelled) { // cancelled while the request was on its way
+      closeQuietly(openStream);
+    }
     var stops = new StopFilter(TAG_STOPS);
     var text = new StringBuilder();
     Consumer<String> deliver = delta -> {
@@ -103,7 +108,6 @@ public final class LlmClient implements AutoCloseable {
     var sse = new SseChunks();
     try (InputStream in = response.body();
         var reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-      openStream = in;
       String line;
       while ((line = http.timedRead(in, reader::readLine)) != null) { // a stall closes the stream
         if (sse.accept(line, delta -> deliver.accept(stops.accept(delta)))) {
@@ -123,8 +127,8 @@ public final class LlmClient implements AutoCloseable {
       return new Completion(text.toString(), sse.usage(), finish, stops.stoppedAt());
     } catch (SseChunks.StreamError | IOException e) {
       String problem = http.aborted() ? "stream cancelled: shutting down"
-          : "chat stream failed after " + text.length() + " characters: " + e.getMessage();
-      var dump = http.aborted() ? null : http.dumps().write(llm, "/v1/chat/completions", payload,
+          : cancelled ? "stream cancelled" : "chat stream failed after " + text.length() + " characters: " + e.getMessage();
+      var dump = http.aborted() || cancelled ? null : http.dumps().write(llm, "/v1/chat/completions", payload,
           200, sse.rawTail(), problem);
       throw new LlmException(problem, 200, text.toString(), dump, e);
     } finally {
@@ -222,6 +226,20 @@ public final class LlmClient implements AutoCloseable {
   public void close() {
     http.abort();
     closeQuietly(openStream);
+  }
+
+  /**
+   * Ends the chat stream being read, if any, without the shutdown of {@link #close}: later calls
+   * go on after {@link #resetCancel}. The scheduler cancels a background call this way.
+   */
+  public void cancel() {
+    cancelled = true;
+    closeQuietly(openStream);
+  }
+
+  /** Lets calls run again after {@link #cancel}. */
+  public void resetCancel() {
+    cancelled = false;
   }
 
   /** The sampling settings of the config. */

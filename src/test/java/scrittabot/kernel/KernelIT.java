@@ -84,7 +84,7 @@ class KernelIT {
   private void startKernel(Map<String, Object> config, int llmTries) throws Exception {
     var raw = new java.util.HashMap<String, Object>(Map.of("openai_url", llm.url(),
         "model_llm", "scripted", "sandbox_time_limit", 2, "logs_dir", "target/kernel-it/logs",
-        "files_dir", "target/kernel-it/files"));
+        "files_dir", "target/kernel-it/files", "index_after_idle", 0.1));
     raw.putAll(config);
     Config parsed = Config.fromMap(raw, true);
     library = Bot.library(parsed, memory);
@@ -560,6 +560,38 @@ class KernelIT {
     assertTrue(first.endsWith("handbook.md from character 0] # Handbook ## Parking Visitors "
         + "park behind the greenhouse, next to the pelican statue."), "the part that matters "
         + "first: " + recalled);
+  }
+
+  @Test
+  void aMessageGoesBeforeTheLibrariansSummaryWhichIsMadeAgainAfter() throws Exception {
+    respond(r -> SLEEP);
+    llm.slowSummaries(true).slowDelay(Duration.ofMillis(300)); // a summary takes ~20 s
+    startKernel();
+    library.receive("minutes.md", ("# Minutes\n\nThe board met on Tuesday and chose a new "
+        + "roof for the barn.\n").getBytes(java.nio.charset.StandardCharsets.UTF_8), null,
+        "@human:test", "lobby");
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    while (llm.summaryRequests().isEmpty() && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertEquals(1, llm.summaryRequests().size(), "the librarian began while the agent was idle");
+    Thread.sleep(300);
+    long asked = System.nanoTime();
+    say("Hello, what did the board choose?");
+    llm.awaitRequests(1, Duration.ofSeconds(60));
+    long waited = (System.nanoTime() - asked) / 1_000_000;
+    assertTrue(waited < 5_000, "the message did not wait for the summary: " + waited + " ms");
+    llm.slowSummaries(false);
+    assertEquals("indexed", awaitIndexed("minutes.md"));
+    assertEquals(2, llm.summaryRequests().size(), "the cancelled summary was asked for again");
+    int summaries = memory.database().transaction(c -> {
+      try (var s = c.createStatement(); var r = s.executeQuery(
+          "SELECT count(*) FROM chunks WHERE depth > 0")) {
+        r.next();
+        return r.getInt(1);
+      }
+    });
+    assertEquals(1, summaries);
   }
 
   @Test

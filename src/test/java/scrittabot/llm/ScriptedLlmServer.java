@@ -48,6 +48,8 @@ public final class ScriptedLlmServer implements AutoCloseable {
   /** Code points per streamed delta: small, like a real model, so tags get split across deltas. */
   public static final int DELTA_CHARS = 3;
   public static final int DEFAULT_EMBEDDING_DIMENSIONS = 8;
+  /** How the librarian's summarising prompt begins: such requests bypass the agent's script. */
+  public static final String SUMMARY_PROMPT_START = "You index documents";
   private static final Duration STALL_LIMIT = Duration.ofMinutes(10);
   private static final Duration BEFORE_DROP = Duration.ofMillis(200);
 
@@ -90,6 +92,12 @@ public final class ScriptedLlmServer implements AutoCloseable {
       return "";
     }
 
+    /** A request of the librarian's, to summarise a part of a document. */
+    public boolean isSummary() {
+      return !messages.isEmpty() && messages.getFirst().role().equals("system")
+          && messages.getFirst().text().startsWith(SUMMARY_PROMPT_START);
+    }
+
     /** Every message's text, one after the other: what a responder looks into. */
     public String prompt() {
       var out = new StringBuilder();
@@ -125,6 +133,9 @@ public final class ScriptedLlmServer implements AutoCloseable {
   private final Deque<Scripted> script = new ArrayDeque<>();
   private final List<Request> requests = new ArrayList<>();
   private Function<Request, String> responder;
+  private final List<Request> summaryRequests = new ArrayList<>();
+  private volatile Function<Request, String> librarian = ScriptedLlmServer::summaryOf;
+  private volatile boolean slowSummaries;
   private String previousPrompt = "";
   private volatile Duration slowDelay = Duration.ofMillis(200);
   private volatile boolean honourStops = true;
@@ -218,6 +229,62 @@ public final class ScriptedLlmServer implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Answers the librarian's summary requests, which neither take the script's replies nor
+   * count in {@link #requests()}; by default a summary naming the part's first words.
+   * A responder that throws makes the server answer 500; one that returns null, 400.
+   */
+  public ScriptedLlmServer librarian(Function<Request, String> responder) {
+    this.librarian = responder;
+    return this;
+  }
+
+  /** True: summaries stream slowly ({@link #slowDelay} between deltas), to be cancelled. */
+  public ScriptedLlmServer slowSummaries(boolean slow) {
+    this.slowSummaries = slow;
+    return this;
+  }
+
+  /** Every summary request received so far, oldest first. */
+  public List<Request> summaryRequests() {
+    synchronized (summaryRequests) {
+      return List.copyOf(summaryRequests);
+    }
+  }
+
+  /** The default summary: the first words of the part, and two keywords. */
+  public static String summaryOf(Request request) {
+    String user = request.lastUserText();
+    int open = user.indexOf("<document>\n");
+    String part = open < 0 ? user : user.substring(open + 11);
+    String words = String.join(" ", java.util.Arrays.stream(part.strip().split("\\s+"))
+        .limit(8).toList());
+    return "SUMMARY: A part that begins: " + words + "\nKEYWORDS: scripted, summary";
+  }
+
+  private void summarise(HttpExchange exchange, Request request) throws IOException {
+    synchronized (summaryRequests) {
+      summaryRequests.add(request);
+      summaryRequests.notifyAll();
+    }
+    synchronized (this) {
+      previousPrompt = request.prompt(); // one slot: the agent's cached prompt is gone
+    }
+    String text;
+    try {
+      text = librarian.apply(request);
+    } catch (RuntimeException e) {
+      sendJson(exchange, 500, error(500, "the test's librarian failed: " + e, "server_error"));
+      return;
+    }
+    if (text == null) {
+      sendJson(exchange, 400, error(400, "scripted refusal", "invalid_request_error"));
+      return;
+    }
+    answer(exchange, request, new Scripted(slowSummaries ? Behaviour.SLOW : Behaviour.NORMAL,
+        text), 0);
+  }
+
   /** Every chat request received so far, failed ones included, oldest first. */
   public List<Request> requests() {
     synchronized (requests) {
@@ -303,6 +370,10 @@ public final class ScriptedLlmServer implements AutoCloseable {
       return;
     }
     var request = parseRequest(payload, exchange.getRequestHeaders().getFirst("Authorization"));
+    if (request.isSummary()) {
+      summarise(exchange, request);
+      return;
+    }
     int cachedTokens = record(request);
     Scripted next;
     try {
