@@ -110,7 +110,8 @@ public final class LibraryTools {
               throw new ToolError("FileNotFoundError", "search_document(): no such file in "
                   + "your files folder: " + name + ". list_files() shows what is there.");
             }
-            if (!document.state().equals("indexed")) {
+            // its chunks are searchable while the summaries are still being written
+            if (!document.state().equals("indexed") && !document.state().equals("summarising")) {
               throw ToolError.value("search_document(): " + name + " is not indexed"
                   + (document.state().equals("new") || document.state().equals("indexing")
                   ? " yet: read_file() reads it meanwhile" : ": " + document.progress()));
