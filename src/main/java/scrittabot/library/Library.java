@@ -56,7 +56,7 @@ public final class Library {
 
   /** A file as the agent's list shows it. */
   public record Info(String filename, String originalName, String mimeType, long size,
-      String sender, Instant received, String state, String progress) {}
+      String sender, Instant received, String state, String progress, String summary) {}
 
   /** A file that is not kept, and why, in words for the person who sent it and for the agent. */
   public static final class Refused extends Exception {
@@ -305,6 +305,16 @@ public final class Library {
     return null;
   }
 
+  /** The top summary of a document as one line of at most 200 characters; null for none. */
+  private static String oneLine(String summary) {
+    if (summary == null) {
+      return null;
+    }
+    String line = StoredText.decode(summary).strip().replaceAll("\\s+", " ");
+    int cut = Character.isHighSurrogate(line.charAt(Math.min(198, line.length() - 1))) ? 198 : 199;
+    return line.length() <= 200 ? line : line.substring(0, cut) + "…";
+  }
+
   /** The newest files whose name (or name as sent) holds {@code query}; all when it is null. */
   public List<Info> list(String query) throws SQLException {
     if (db == null) {
@@ -312,7 +322,9 @@ public final class Library {
     }
     return db.transaction(c -> {
       try (var s = c.prepareStatement("SELECT f.filename, f.original_name, d.mime_type, d.size, "
-          + "f.sender, f.received, d.state, d.progress FROM files f JOIN documents d "
+          + "f.sender, f.received, d.state, d.progress, (SELECT text FROM chunks "
+          + "WHERE document = d.id AND depth > 0 ORDER BY depth DESC, start_offset LIMIT 1) "
+          + "FROM files f JOIN documents d "
           + "ON d.id = f.document WHERE ? IS NULL OR strpos(lower(f.filename), lower(?)) > 0 "
           + "OR strpos(lower(coalesce(f.original_name, '')), lower(?)) > 0 "
           + "ORDER BY f.received DESC, f.id DESC LIMIT " + LIST_LIMIT)) {
@@ -325,7 +337,7 @@ public final class Library {
           while (r.next()) {
             infos.add(new Info(r.getString(1), StoredText.decode(r.getString(2)),
                 r.getString(3), r.getLong(4), r.getString(5), r.getTimestamp(6).toInstant(),
-                r.getString(7), r.getString(8)));
+                r.getString(7), r.getString(8), oneLine(r.getString(9))));
           }
         }
         return infos;

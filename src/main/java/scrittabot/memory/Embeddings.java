@@ -260,8 +260,12 @@ public final class Embeddings implements AutoCloseable {
       record Row(long id, String text) {}
       List<Row> rows = db.transaction(c -> {
         var list = new ArrayList<Row>();
-        try (var s = c.prepareStatement("SELECT id, " + (table.equals("notes")
-            ? "summary || ' ' || array_to_string(keywords, ' ')" : "text") + " FROM " + table
+        // keywords count for what a note or a summary is about
+        try (var s = c.prepareStatement("SELECT id, " + switch (table) {
+          case "notes" -> "summary || ' ' || array_to_string(keywords, ' ')";
+          case "chunks" -> "rtrim(text || ' ' || array_to_string(keywords, ' '))";
+          default -> "text";
+        } + " FROM " + table
             + " WHERE embedding IS NULL AND " + worth + " ORDER BY id DESC LIMIT " + BATCH * 4);
             ResultSet r = s.executeQuery()) {
           while (r.next() && list.size() < BATCH) {

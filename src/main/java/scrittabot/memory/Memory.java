@@ -116,6 +116,19 @@ public final class Memory implements Journal, AutoCloseable {
     return embeddings;
   }
 
+  /**
+   * A search for the agent's tools: hybrid, then reordered by the reranker when there is one
+   * (from four times as many candidates, so that it has something to choose from).
+   */
+  public List<Search.Hit> searchRanked(String text, Set<Search.Source> sources, String kind,
+      Long document, int limit) throws SQLException {
+    int candidates = recall.reranks() ? Math.max(limit * 4, 20) : limit;
+    List<Search.Hit> hits = search.run(new Search.Query(text, embeddings.embed(text), sources,
+        Long.MAX_VALUE, true, null, null, null, kind, document, candidates));
+    hits = recall.rerank(text, hits);
+    return hits.size() > limit ? hits.subList(0, limit) : hits;
+  }
+
   /** Fails at once, readably, while the database is away (tools say so to the agent). */
   public void checkReachable() {
     if (writer.databaseAway()) {

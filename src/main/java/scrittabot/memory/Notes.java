@@ -194,7 +194,7 @@ public final class Notes {
   private static Note insert(Connection c, String summary, List<String> keywords, float[] vector)
       throws SQLException {
     try (PreparedStatement s = c.prepareStatement("INSERT INTO notes (summary, keywords, "
-        + "embedding, words) VALUES (?, ?, ?, to_tsvector('simple', ?)) "
+        + "embedding, words) VALUES (?, ?, ?, search_words(?)) "
         + "RETURNING id, summary, keywords, created, updated")) {
       s.setString(1, StoredText.encode(summary));
       s.setArray(2, c.createArrayOf("text", keywords.stream().map(StoredText::encode).toArray()));

@@ -90,7 +90,12 @@ final class Recall implements Recaller {
     return q.length() > MAX_QUERY_CHARS ? q.substring(q.length() - MAX_QUERY_CHARS) : q;
   }
 
-  private List<Search.Hit> rerank(String query, List<Search.Hit> hits) {
+  /** Whether a reranker is there to ask (none configured, or away for a while after failing). */
+  boolean reranks() {
+    return reranker != null && System.nanoTime() >= rerankAwayUntil;
+  }
+
+  List<Search.Hit> rerank(String query, List<Search.Hit> hits) {
     if (reranker == null || hits.size() < 2 || System.nanoTime() < rerankAwayUntil) {
       return hits;
     }

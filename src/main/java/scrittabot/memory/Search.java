@@ -8,14 +8,17 @@ import java.sql.Statement;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * Hybrid search over notes, the dialogue log and document chunks: nearest neighbours by cosine
@@ -42,7 +45,14 @@ public final class Search {
    * (recall benchmark), and held the planted facts at 49 of 50 where 100 wavered at 46-49.
    */
   static final int EF_SEARCH = 200;
-  private static final Pattern WORD = Pattern.compile("[\\p{L}\\p{N}_]{3,}");
+  /**
+   * Kana and CJK ideographs: each is a word of its own in the words columns (search_words() in
+   * schema-3.sql, the same ranges), searched as neighbouring pairs.
+   */
+  private static final String CJK = "\\u3040-\\u30FF\\u3400-\\u4DBF\\u4E00-\\u9FFF\\uF900-\\uFAFF\\uFF66-\\uFF9F";
+  private static final Pattern CJK_RUN = Pattern.compile("[" + CJK + "]+");
+  private static final Pattern WORD = Pattern.compile(
+      "[" + CJK + "]+|[\\p{L}\\p{N}_&&[^" + CJK + "]]{3,}");
   private static final Pattern WORD_ANY = Pattern.compile("[\\p{L}\\p{N}]+");
   private static final int QUERY_WORDS = 16;
 
@@ -131,22 +141,40 @@ public final class Search {
   /**
    * The words of a text as an OR query, without the words that most of what is stored holds
    * ("the", "and", "ja", "che": whatever the language): they match everything and rank nothing.
-   * Long words first when there are many.
+   * Long words first when there are many. A run of Japanese or Chinese gives its neighbouring
+   * pairs of characters ("東京に" gives 東 <-> 京 and 京 <-> に), in the order they come.
    */
   static String tsQuery(String text, Set<String> common) {
     if (text == null) {
       return null;
     }
     Set<String> words = new HashSet<>();
+    Set<String> pairs = new LinkedHashSet<>();
     Matcher m = WORD.matcher(text.toLowerCase());
     while (m.find()) {
-      if (!common.contains(m.group())) {
-        words.add(m.group());
+      String w = m.group();
+      if (!CJK_RUN.matcher(w).matches()) {
+        if (!common.contains(w)) {
+          words.add(w);
+        }
+      } else if (w.length() == 1) {
+        if (!common.contains(w)) {
+          pairs.add(w);
+        }
+      } else {
+        for (int i = 0; i + 1 < w.length(); i++) {
+          String a = w.substring(i, i + 1);
+          String b = w.substring(i + 1, i + 2);
+          if (!common.contains(a) || !common.contains(b)) {
+            pairs.add("(" + a + " <-> " + b + ")");
+          }
+        }
       }
     }
-    List<String> chosen = words.stream()
+    List<String> chosen = new ArrayList<>(words.stream()
         .sorted((a, b) -> b.length() != a.length() ? b.length() - a.length() : a.compareTo(b))
-        .limit(QUERY_WORDS).toList();
+        .limit(QUERY_WORDS).toList());
+    pairs.stream().limit(QUERY_WORDS).forEach(chosen::add);
     return chosen.isEmpty() ? null : String.join(" | ", chosen);
   }
 
@@ -211,21 +239,30 @@ public final class Search {
           + (q.withWaiting() ? "(step < ? OR step IS NULL)" : "step < ?") + " AND kind = ANY(?)"
           + (q.from() == null ? "" : " AND time >= ?") + (q.to() == null ? "" : " AND time < ?")
           + (q.room() == null ? "" : " AND room = ?") + order;
-      case CHUNKS -> "SELECT id, document, depth, text, start_offset FROM chunks WHERE "
+      case CHUNKS -> "SELECT id, document, depth, text, start_offset, end_offset, keywords "
+          + "FROM chunks WHERE "
           + (q.document() == null ? "true" : "document = ?") + order;
     };
   }
 
   private List<Hit> find(Connection c, Source source, Query q, String tsQuery,
       List<String> kinds) throws SQLException {
-    try (PreparedStatement s = prepare(c, "", source, q, tsQuery, kinds)) {
-      var hits = new ArrayList<Hit>();
-      try (ResultSet r = s.executeQuery()) {
+    try (PreparedStatement s = prepare(c, "", source, q, tsQuery, kinds);
+        ResultSet r = s.executeQuery()) {
+      if (source == Source.CHUNKS) {
+        var chunks = new ArrayList<Chunk>();
         while (r.next()) {
-          hits.add(hit(source, r));
+          chunks.add(new Chunk(r.getLong(1), r.getLong(2), r.getInt(3),
+              StoredText.decode(r.getString(4)), r.getLong(5), r.getLong(6),
+              (String[]) r.getArray(7).getArray()));
         }
+        return named(c, chunks);
       }
-      return source == Source.CHUNKS ? named(c, hits) : hits;
+      var hits = new ArrayList<Hit>();
+      while (r.next()) {
+        hits.add(hit(source, r));
+      }
+      return hits;
     }
   }
 
@@ -286,7 +323,8 @@ public final class Search {
   private static Hit hit(Source source, ResultSet r) throws SQLException {
     return switch (source) {
       case NOTES -> {
-        String keywords = String.join(", ", (String[]) r.getArray(4).getArray());
+        String keywords = Arrays.stream((String[]) r.getArray(4).getArray())
+            .map(StoredText::decode).collect(Collectors.joining(", "));
         yield new Hit("note", "n" + r.getLong(1), r.getTimestamp(2).toInstant(), null, null,
             StoredText.decode(r.getString(3)) + (keywords.isEmpty() ? "" : " [" + keywords + "]"),
             0);
@@ -294,42 +332,48 @@ public final class Search {
       case DIALOGUE -> new Hit(r.getString(3), "d" + r.getLong(1),
           r.getTimestamp(2).toInstant(), StoredText.decode(r.getString(4)),
           StoredText.decode(r.getString(5)), StoredText.decode(r.getString(6)), 0);
-      case CHUNKS -> new Hit("document", "c" + r.getLong(1), null, r.getLong(2) + "@"
-          + r.getLong(5), null, StoredText.decode(r.getString(4)), 0);
+      case CHUNKS -> throw new IllegalArgumentException("chunks are read by find()");
     };
   }
 
+  /** A part of a document as stored: text at depth 0, a summary of its span above. */
+  private record Chunk(long id, long document, int depth, String text, long start, long end,
+      String[] keywords) {}
+
   /**
-   * Chunks get their document's name, date and their place in it in a query of their own (a
-   * join in the vector query would keep pgvector from its index).
+   * Chunks get their document's name and date in a query of their own (a join in the vector
+   * query would keep pgvector from its index), and say where they are: "NAME from character
+   * N" for the text itself, "NAME, summary of characters A-B" for a summary.
    */
-  private static List<Hit> named(Connection c, List<Hit> chunks) throws SQLException {
+  private static List<Hit> named(Connection c, List<Chunk> chunks) throws SQLException {
     if (chunks.isEmpty()) {
-      return chunks;
+      return List.of();
     }
-    var names = new HashMap<Long, Hit>();
+    record Named(String filename, Instant received) {}
+    var names = new HashMap<Long, Named>();
     try (var s = c.prepareStatement("SELECT id, filename, received FROM documents "
         + "WHERE id = ANY(?)")) {
-      s.setArray(1, c.createArrayOf("bigint", chunks.stream().map(Search::documentOf)
+      s.setArray(1, c.createArrayOf("bigint", chunks.stream().map(Chunk::document)
           .distinct().toArray()));
       try (ResultSet r = s.executeQuery()) {
         while (r.next()) {
-          names.put(r.getLong(1), new Hit("document", null, r.getTimestamp(3).toInstant(),
-              StoredText.decode(r.getString(2)), null, null, 0));
+          names.put(r.getLong(1), new Named(StoredText.decode(r.getString(2)),
+              r.getTimestamp(3).toInstant()));
         }
       }
     }
-    return chunks.stream().map(h -> {
-      Hit doc = names.get(documentOf(h));
-      String offset = h.who().substring(h.who().indexOf('@') + 1);
-      return new Hit(h.kind(), h.ref(), doc == null ? null : doc.time(),
-          (doc == null ? "a document" : doc.who()) + " from character " + offset, null,
-          h.text(), 0);
+    return chunks.stream().map(chunk -> {
+      Named doc = names.get(chunk.document());
+      String name = doc == null ? "a document" : doc.filename();
+      String keywords = Arrays.stream(chunk.keywords()).map(StoredText::decode)
+          .collect(Collectors.joining(", "));
+      return chunk.depth() == 0
+          ? new Hit("document", "c" + chunk.id(), doc == null ? null : doc.received(),
+              name + " from character " + chunk.start(), null, chunk.text(), 0)
+          : new Hit("summary", "c" + chunk.id(), doc == null ? null : doc.received(),
+              name + ", summary of characters " + chunk.start() + "-" + chunk.end(), null,
+              chunk.text() + (keywords.isEmpty() ? "" : " [" + keywords + "]"), 0);
     }).toList();
-  }
-
-  private static Long documentOf(Hit chunk) {
-    return Long.valueOf(chunk.who().substring(0, chunk.who().indexOf('@')));
   }
 
   /**

@@ -91,8 +91,8 @@ public final class LibraryTools {
 
   Tool searchDocument() {
     return new Tool("search_document", "filename, query, limit=5", """
-        Find the parts of one file that best match query, by meaning and words. Returns a
-        list of dicts: where (the file and the character it starts at), text.
+        Find the parts of one file, or summaries of them, that best match query, by meaning
+        and words. Returns a list of dicts: where (the file and the characters), text.
         Example: print(search_document("FILENAME", "QUESTION"))""", args -> {
           String name = args.string("filename");
           String query = args.string("query");
@@ -116,9 +116,8 @@ public final class LibraryTools {
                   + (document.state().equals("new") || document.state().equals("indexing")
                   ? " yet: read_file() reads it meanwhile" : ": " + document.progress()));
             }
-            return memory.search().run(new Search.Query(query, memory.embeddings().embed(query),
-                EnumSet.of(Search.Source.CHUNKS), Long.MAX_VALUE, false, null, null, null, null,
-                document.id(), limit)).stream().map(h -> {
+            return memory.searchRanked(query, EnumSet.of(Search.Source.CHUNKS), null,
+                document.id(), limit).stream().map(h -> {
                   var json = new LinkedHashMap<String, Object>();
                   json.put("where", h.who());
                   json.put("text", h.text());
@@ -155,7 +154,8 @@ public final class LibraryTools {
   Tool listFiles() {
     return new Tool("list_files", "query=None", """
         List the files in your folder, newest first (the latest 50), or those whose name
-        holds query. Returns a list of dicts: filename, type, size, sender, date, state.
+        holds query. Returns a list of dicts: filename, type, size, sender, date, state,
+        summary (when indexed).
         Example: print(list_files())""", args -> {
           String query = args.optionalString("query");
           List<Library.Info> files;
@@ -228,6 +228,9 @@ public final class LibraryTools {
     json.put("date", Event.TIME.format(f.received()));
     String state = f.state().equals("new") ? "waiting to be indexed" : f.state();
     json.put("state", f.progress() == null ? state : state + ": " + f.progress());
+    if (f.summary() != null) {
+      json.put("summary", f.summary());
+    }
     return json;
   }
 }

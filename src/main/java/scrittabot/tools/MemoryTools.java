@@ -120,9 +120,8 @@ public final class MemoryTools {
                     + "file, reply or document, not '" + kind + "'");
               };
           String dialogueKind = sources.equals(EnumSet.of(Search.Source.DIALOGUE)) ? kind : null;
-          return database(args, () -> memory.search().run(new Search.Query(query,
-              memory.embeddings().embed(query), sources, Long.MAX_VALUE, true, null, null, null,
-              dialogueKind, limit))).stream().map(MemoryTools::hitJson).toList();
+          return database(args, () -> memory.searchRanked(query, sources, dialogueKind, null,
+              limit)).stream().map(MemoryTools::hitJson).toList();
         });
   }
 

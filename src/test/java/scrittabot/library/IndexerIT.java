@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.sql.ResultSet;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -28,6 +29,7 @@ import scrittabot.llm.LlmClient;
 import scrittabot.llm.LlmScheduler;
 import scrittabot.llm.ScriptedLlmServer;
 import scrittabot.memory.Database;
+import scrittabot.memory.Search;
 import scrittabot.memory.TestDatabase;
 
 /** Indexing against a real PostgreSQL: chunks, offsets, edges, states, notices, resuming. */
@@ -122,6 +124,21 @@ class IndexerIT {
       assertTrue(said.get(2).startsWith("Indexing done: boilers.md (" + chunks + " parts, "
           + total + " summaries)"), said.get(2));
       assertTrue(progress(stored.sha256()).endsWith(total + " summaries"));
+      String top = text("SELECT text FROM chunks WHERE depth = " + levels.size());
+      assertEquals(top.replaceAll("\\s+", " ").strip(), library.list(null).getFirst().summary(),
+          "list_files shows the top summary");
+      // a summary's keywords are searched with it, and it says what it sums up
+      var hits = new Search(db).run(new Search.Query("scripted", null,
+          EnumSet.of(Search.Source.CHUNKS), Long.MAX_VALUE, false, null, null, null, null, 50));
+      assertFalse(hits.isEmpty()); // near-duplicates (alike summaries here) are shown once
+      for (Search.Hit h : hits) {
+        long id = Long.parseLong(h.ref().substring(1));
+        assertEquals("summary", h.kind());
+        assertEquals("boilers.md, summary of characters " + text("SELECT start_offset || '-' "
+            + "|| end_offset FROM chunks WHERE id = " + id), h.who());
+        assertEquals(text("SELECT text FROM chunks WHERE id = " + id) + " [scripted, summary]",
+            h.text());
+      }
     }
   }
 

@@ -103,6 +103,68 @@ class MemoryIT {
     }
   }
 
+  /** What full-text search alone finds, best first (no embeddings: words are all it has). */
+  private static List<String> found(Memory memory, String query) throws Exception {
+    return memory.search().run(new Search.Query(query, null,
+        java.util.EnumSet.of(Search.Source.DIALOGUE, Search.Source.NOTES), Long.MAX_VALUE, true,
+        null, null, null, null, 5)).stream().map(Search.Hit::text).toList();
+  }
+
+  private static final List<String> SAID = List.of(
+      "Mökkimme on Sotkamossa, Vuokatin rinteiden lähellä.",
+      "La nonna abita a Perugia, vicino alla piazza grande.",
+      "أحب القهوة العربية مع الهيل في الصباح",
+      "私は東京の大学で物理学を勉強しています。",
+      "昨日は京都で寿司を食べました。");
+
+  @Test
+  void fullTextSearchFindsFinnishItalianArabicAndJapanese() throws Exception {
+    try (Memory memory = open(TestDatabase.create("memory_languages"))) {
+      for (String text : SAID) {
+        memory.arrived(message(null, text));
+      }
+      memory.notes().make("ユーザーの猫の名前はミケです", List.of("猫", "名前"));
+      assertTrue(memory.flush(Duration.ofSeconds(10)));
+      assertEquals(SAID.get(0), found(memory, "Missä mökkimme on?").getFirst());
+      assertEquals(SAID.get(1), found(memory, "Dove abita la nonna?").getFirst());
+      assertEquals(SAID.get(2), found(memory, "القهوة").getFirst());
+      assertEquals(List.of(SAID.get(3)), found(memory, "東京で何を勉強していますか？"),
+          "a question in other words finds the sentence by its pairs of characters");
+      assertEquals(List.of(SAID.get(4)), found(memory, "京都"), "not 東京: 京 alone is no pair");
+      assertEquals("ユーザーの猫の名前はミケです [猫, 名前]", found(memory, "猫の名前").getFirst());
+    }
+  }
+
+  @Test
+  void aMemoryOfSchemaTwoIsUpgradedAndItsJapaneseBecomesSearchable() throws Exception {
+    String url = TestDatabase.create("memory_upgrade");
+    try (Database db = Database.open(DatabaseUrl.parse(url), false)) {
+      db.transaction(c -> {
+        try (var s = c.createStatement()) {
+          s.execute("CREATE SCHEMA scrittabot; CREATE TABLE scrittabot.schema_version "
+              + "(version int NOT NULL); INSERT INTO scrittabot.schema_version VALUES (1), (2)");
+          for (String schema : List.of("schema-1.sql", "schema-2.sql")) {
+            try (var in = Database.class.getResourceAsStream(schema)) {
+              s.execute(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+            }
+          }
+          s.execute("INSERT INTO scrittabot.dialogue (id, time, kind, text, step) VALUES "
+              + "(1, now(), 'message', '" + SAID.get(3) + "', 1), "
+              + "(2, now(), 'message', '" + SAID.get(4) + "', 1)");
+          s.execute("INSERT INTO scrittabot.notes (summary, words) VALUES "
+              + "('猫はミケ', to_tsvector('simple', '猫はミケ'))");
+        } catch (java.io.IOException e) {
+          throw new IllegalStateException(e);
+        }
+        return null;
+      });
+    }
+    try (Memory memory = open(url)) {
+      assertEquals(List.of(SAID.get(3)), found(memory, "東京で勉強"));
+      assertEquals(List.of("猫はミケ"), found(memory, "ミケ"));
+    }
+  }
+
   @Test
   void aSecondBotOnTheSameDatabaseIsRefused() throws Exception {
     String url = TestDatabase.create("memory_lock");

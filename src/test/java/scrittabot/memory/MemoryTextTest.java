@@ -77,6 +77,17 @@ class MemoryTextTest {
   }
 
   @Test
+  void japaneseIsSearchedByNeighbouringPairsOfCharacters() {
+    assertEquals("(東 <-> 京) | (京 <-> に) | (に <-> 住) | (住 <-> む)",
+        Search.tsQuery("東京に住む？", Set.of()));
+    assertEquals("tokyo | (東 <-> 京) | 都", Search.tsQuery("Tokyo 東京 、都", Set.of()),
+        "one character alone is itself; Latin words come first");
+    assertEquals("(東 <-> 京)", Search.tsQuery("東京の", Set.of("の", "京")),
+        "a pair of two common characters is left out, one common character is not enough");
+    assertNull(Search.tsQuery("東京の", Set.of("の", "京", "東")), "all pairs common");
+  }
+
+  @Test
   void fusionRanksWhatBothListsFindFirstAndShowsNearDuplicatesOnce() {
     var a = new Search.Hit("message", "d1", T, null, null, "the red bicycle is in the yard", 0);
     var b = new Search.Hit("message", "d2", T, null, null, "the red bicycle is in the yard!", 0);
