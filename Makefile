@@ -59,10 +59,11 @@ test: install
 	venv=$$(scripts/matrix-test-env) && export SCRITTABOT_MATRIX_VENV="$${venv##*$$'\n'}" && scripts/test-postgres run mvn -B -ntp verify
 
 # BENCH="recall facts" runs only those sections (see Benchmarks.java); the test classpath brings
-# the small embedding model the recall benchmark uses.
+# the small embedding model the recall benchmark uses. EMBED_URL=http://host:port (a server with
+# a multilingual embedding model, such as ../shared/real-llm's e5) adds the languages section.
 bench: install
 	$(MVN) test-compile dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/test-classpath
-	scripts/test-postgres run $(JAVA) -cp "target/test-classes:$(JAR):$$(cat target/test-classpath)" scrittabot.bench.Benchmarks $(BENCH)
+	EMBED_URL=$(EMBED_URL) scripts/test-postgres run $(JAVA) -cp "target/test-classes:$(JAR):$$(cat target/test-classpath)" scrittabot.bench.Benchmarks $(BENCH)
 
 # The agent with a real model: make bench-agent LLM_URL=http://127.0.0.1:8080 (a llama.cpp
 # server; RUNS, SEED, CONTEXT and EXTRA="key: value" as in AgentBench.java).

@@ -7,6 +7,7 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Set;
+import scrittabot.memory.LanguagesBench;
 import scrittabot.memory.PlantedFactsBench;
 import scrittabot.memory.RecallBench;
 
@@ -41,6 +42,15 @@ public final class Benchmarks {
     section(only, "memory", () -> MemoryBench.print(MemoryBench.run()));
     section(only, "recall", () -> RecallBench.print(RecallBench.run(10_000, 100_000)));
     section(only, "facts", () -> PlantedFactsBench.print(PlantedFactsBench.run()));
+    // needs a real multilingual embedding model: make bench EMBED_URL=http://host:port
+    String embedUrl = System.getenv("EMBED_URL");
+    section(only, "languages", () -> {
+      if (embedUrl == null || embedUrl.isBlank()) {
+        System.out.println("\n### Facts across languages: not run (EMBED_URL is not set)");
+      } else {
+        LanguagesBench.print(LanguagesBench.run(embedUrl));
+      }
+    });
     if (only.contains("recall-1m")) { // by hand only: about half an hour and 10 GB of heap
       section(only, "recall-1m", () -> RecallBench.print(RecallBench.run(1_000_000)));
     }
