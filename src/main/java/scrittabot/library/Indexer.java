@@ -6,6 +6,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -15,9 +16,11 @@ import java.util.List;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import scrittabot.kernel.Event;
+import scrittabot.llm.ChatMessage;
 import scrittabot.llm.LlmException;
 import scrittabot.memory.Database;
 import scrittabot.memory.StoredText;
@@ -47,6 +50,8 @@ public final class Indexer implements AutoCloseable {
   private final Semaphore summaryWork = new Semaphore(0);
   private final List<Thread> threads = new ArrayList<>();
   private Duration llmPause = IDLE_CHECK;
+  /** Why images go by their names: the LLM refused to look at one; null until then. */
+  private volatile String noVision;
 
   /** An indexer that chunks but does not summarise. */
   public Indexer(Library library, Database db, int chunkChars, Consumer<Event> notices) {
@@ -64,12 +69,21 @@ public final class Indexer implements AutoCloseable {
     this.chunker = new Chunker(chunkChars, chunkChars / 8);
     this.summarizer = summarizer;
     this.notices = notices;
+    // images wait for the LLM with the summaries; without summaries they go by their names
     threads.add(Thread.ofPlatform().daemon().name("library-indexer").unstarted(() ->
         loop(chunkWork, summarizer == null ? List.of("new", "indexing", "summarising")
-            : List.of("new", "indexing"), this::index)));
+            : List.of("new", "indexing"), d -> summarizer == null || !isImage(d), this::index)));
     if (summarizer != null) {
       threads.add(Thread.ofPlatform().daemon().name("library-summaries").unstarted(() ->
-          loop(summaryWork, List.of("summarising"), this::summarise)));
+          loop(summaryWork, List.of("summarising", "new"),
+              d -> d.state().equals("summarising") || isImage(d),
+              d -> {
+                if (isImage(d)) {
+                  describe(d);
+                } else {
+                  summarise(d);
+                }
+              })));
     }
     library.onStored(this::wake);
   }
@@ -81,6 +95,7 @@ public final class Indexer implements AutoCloseable {
   /** Something new may be there to index. */
   public void wake() {
     chunkWork.release();
+    summaryWork.release(); // images go to the summaries' thread at once
   }
 
   @Override
@@ -103,13 +118,18 @@ public final class Indexer implements AutoCloseable {
     void on(Document d) throws SQLException, InterruptedException;
   }
 
-  /** Takes the documents in one of {@code states}, oldest first, until closed. */
-  private void loop(Semaphore work, List<String> states, Work handler) {
+  private static boolean isImage(Document d) {
+    return Kind.of(d.filename(), null) == Kind.IMAGE;
+  }
+
+  /** Takes the documents in one of {@code states} that it {@code takes}, oldest first. */
+  private void loop(Semaphore work, List<String> states, Predicate<Document> takes,
+      Work handler) {
     try {
       while (!Thread.currentThread().isInterrupted()) {
         Document next = null;
         try {
-          next = next(states);
+          next = next(states, takes);
         } catch (SQLException e) {
           if (!Database.isDown(e)) {
             log.error("cannot look for documents to index: {}", e.getMessage());
@@ -136,8 +156,8 @@ public final class Indexer implements AutoCloseable {
     }
   }
 
-  /** The oldest document in one of the states, of a kind it reads. */
-  private Document next(List<String> states) throws SQLException {
+  /** The oldest document in one of the states that the loop takes. */
+  private Document next(List<String> states, Predicate<Document> takes) throws SQLException {
     List<Document> waiting = db.transaction(c -> {
       var list = new ArrayList<Document>();
       try (var s = c.prepareStatement("SELECT id, filename, state, size FROM documents "
@@ -151,9 +171,7 @@ public final class Indexer implements AutoCloseable {
       }
       return list;
     });
-    // images wait for a model that can see them
-    return waiting.stream().filter(d -> Kind.of(d.filename(), null) != Kind.IMAGE)
-        .findFirst().orElse(null);
+    return waiting.stream().filter(takes).findFirst().orElse(null);
   }
 
   private void index(Document d) throws SQLException, InterruptedException {
@@ -164,6 +182,10 @@ public final class Indexer implements AutoCloseable {
     Path file = usableName(d);
     if (file == null) {
       finish(d, "failed", "the file is gone from the files folder");
+      return;
+    }
+    if (isImage(d)) {
+      byName(d, file, "summaries are off (index_calls_per_document is 0)");
       return;
     }
     String name = d.filename();
@@ -242,6 +264,124 @@ public final class Indexer implements AutoCloseable {
     notices.accept(notice(done(name, chunks, summaries)));
   }
 
+  /**
+   * An image described by the multimodal LLM: its description becomes its text, its line its
+   * summary. A model that cannot see images is found out once (its refusal), said once, and
+   * later images are indexed by name without asking; a restart asks again (the model may have
+   * changed). A server away is waited for, as for summaries.
+   */
+  private void describe(Document d) throws SQLException, InterruptedException {
+    Path file = usableName(d);
+    if (file == null) {
+      finish(d, "failed", "the file is gone from the files folder");
+      return;
+    }
+    ChatMessage.Image image;
+    try {
+      image = Images.forLlm(Files.readAllBytes(file));
+    } catch (java.io.IOException e) {
+      image = null;
+    }
+    if (image == null) {
+      finish(d, "failed", "it cannot be read as an image");
+      notices.accept(notice(d.filename() + " cannot be indexed: it cannot be read as an "
+          + "image."));
+      return;
+    }
+    if (noVision != null) {
+      byName(d, file, noVision);
+      return;
+    }
+    Summarizer.Description description;
+    try {
+      description = summarizer.describe(d.filename(), image);
+      llmPause = IDLE_CHECK;
+    } catch (LlmException e) {
+      int status = e.status();
+      if (status == 0 || status == 408 || status == 429 || status == 503) {
+        log.warn("describing {} waits {} s: {}", d.filename(), llmPause.toSeconds(),
+            e.getMessage());
+        Thread.sleep(llmPause.toMillis());
+        llmPause = llmPause.multipliedBy(2).compareTo(MAX_LLM_PAUSE) > 0 ? MAX_LLM_PAUSE
+            : llmPause.multipliedBy(2);
+        return;
+      }
+      noVision = "the LLM cannot see images (it answered: " + e.getMessage() + ")";
+      log.warn("{}: images are indexed by their names until the next start", noVision);
+      notices.accept(notice("The LLM cannot see images, so " + d.filename() + " and the "
+          + "images after it are indexed by their names only."));
+      byName(d, file, noVision);
+      return;
+    }
+    storeDescription(d.id(), description);
+    finish(d, "indexed", "described");
+    log.info("described {}: {}", d.filename(), description.brief());
+    notices.accept(notice("Indexing done: " + d.filename() + " (an image: "
+        + description.brief() + ")."));
+  }
+
+  /** An image indexed by its name and size alone, and why. */
+  private void byName(Document d, Path file, String why) throws SQLException {
+    int[] size = null;
+    try {
+      size = Images.size(Files.readAllBytes(file));
+    } catch (java.io.IOException e) {
+      // its size is not known; the name still says something
+    }
+    storeName(d.id(), "An image: " + d.filename() + (size == null ? "" : " (" + size[0] + "x"
+        + size[1] + " pixels)"), Summarizer.keywords("", d.filename()));
+    finish(d, "indexed", "by its name only: " + why);
+  }
+
+  /** Stores an image's description as its text (depth 0) and its line as its summary. */
+  private void storeDescription(long document, Summarizer.Description d) throws SQLException {
+    db.transaction(c -> {
+      deleteChunks(c, document);
+      long text = insert(c, document, 0, d.detail(), d.keywords());
+      long summary = insert(c, document, 1, d.brief(), d.keywords());
+      Summarizer.edge(c, text, summary, "parent");
+      return null;
+    });
+  }
+
+  /** Stores what stands in for an image the LLM cannot see: a line with its name. */
+  private void storeName(long document, String line, List<String> keywords) throws SQLException {
+    db.transaction(c -> {
+      deleteChunks(c, document);
+      insert(c, document, 0, line, keywords);
+      return null;
+    });
+  }
+
+  private static void deleteChunks(Connection c, long document) throws SQLException {
+    try (var s = c.prepareStatement("DELETE FROM chunk_edges WHERE from_chunk IN "
+        + "(SELECT id FROM chunks WHERE document = ?) OR to_chunk IN "
+        + "(SELECT id FROM chunks WHERE document = ?)")) {
+      s.setLong(1, document);
+      s.setLong(2, document);
+      s.executeUpdate();
+    }
+    try (var s = c.prepareStatement("DELETE FROM chunks WHERE document = ?")) {
+      s.setLong(1, document);
+      s.executeUpdate();
+    }
+  }
+
+  private static long insert(Connection c, long document, int depth, String text,
+      List<String> keywords) throws SQLException {
+    try (var s = c.prepareStatement("INSERT INTO chunks (document, depth, text, keywords) "
+        + "VALUES (?, ?, ?, ?) RETURNING id")) {
+      s.setLong(1, document);
+      s.setInt(2, depth);
+      s.setString(3, StoredText.encode(text));
+      s.setArray(4, c.createArrayOf("text", keywords.stream().map(StoredText::encode).toArray()));
+      try (ResultSet r = s.executeQuery()) {
+        r.next();
+        return r.getLong(1);
+      }
+    }
+  }
+
   private static String done(String name, int chunks, int summaries) {
     return "Indexing done: " + name + " (" + chunks + " parts" + (summaries > 0 ? ", "
         + summaries + " summaries" : "") + "). What it says is recalled when it matters; "
@@ -289,17 +429,7 @@ public final class Indexer implements AutoCloseable {
   /** The chunks of a document's text, written in batches; what an earlier try left goes. */
   private int chunk(Document d, Path text) throws Exception {
     db.transaction(c -> {
-      try (var s = c.prepareStatement("DELETE FROM chunk_edges WHERE from_chunk IN "
-          + "(SELECT id FROM chunks WHERE document = ?) OR to_chunk IN "
-          + "(SELECT id FROM chunks WHERE document = ?)")) {
-        s.setLong(1, d.id());
-        s.setLong(2, d.id());
-        s.executeUpdate();
-      }
-      try (var s = c.prepareStatement("DELETE FROM chunks WHERE document = ?")) {
-        s.setLong(1, d.id());
-        s.executeUpdate();
-      }
+      deleteChunks(c, d.id());
       return null;
     });
     var batch = new ArrayList<Chunker.Chunk>();

@@ -39,6 +39,9 @@ public final class Summarizer {
   private static final String INSTRUCTIONS = resource("summarise.md");
   private static final Pattern MARKER = Pattern.compile("(?i)<(/?)(document)");
   private static final Pattern LABEL = Pattern.compile("(?im)^\\W*(summary|keywords)\\W*:\\s*");
+  private static final String DESCRIBE = resource("describe.md");
+  private static final Pattern IMAGE_LABEL = Pattern.compile(
+      "(?im)^\\W*(short|long|keywords)\\W*:\\s*");
   private static final int MAX_KEYWORDS = 9;
   private static final int MAX_KEYWORD_CHARS = 60;
   private static final int MAX_SUMMARY_CHARS = 2000;
@@ -68,6 +71,9 @@ public final class Summarizer {
 
   /** A summary as the LLM wrote it. */
   record Summary(String text, List<String> keywords) {}
+
+  /** What an image shows: in one line, in a few sentences, and its keywords. */
+  record Description(String brief, String detail, List<String> keywords) {}
 
   /** A chunk or summary, as a child of the summary above it. */
   private record Node(long id, long start, long end) {}
@@ -255,6 +261,54 @@ public final class Summarizer {
     }
   }
 
+  /**
+   * What an image shows, by the multimodal LLM. A model without vision refuses with an error
+   * (llama.cpp without its projector: 500 or 400), which the caller tells from a server away.
+   */
+  Description describe(String name, ChatMessage.Image image)
+      throws LlmException, InterruptedException {
+    var messages = List.of(ChatMessage.system(DESCRIBE),
+        new ChatMessage(ChatMessage.Role.USER, "File: " + name, List.of(image)));
+    while (true) {
+      try {
+        return described(scheduler.background(llm, () -> llm.chat(messages,
+            settings.replyTokens() * 2, t -> { }).text()), name);
+      } catch (LlmScheduler.Yielded e) {
+        log.debug("describing {} waits: the agent needs the LLM", name);
+      }
+    }
+  }
+
+  /** Reads "SHORT: ... LONG: ... KEYWORDS: ..."; what is missing is made from what is there. */
+  static Description described(String reply, String name) {
+    var parts = new LinkedHashMap<String, String>();
+    var m = IMAGE_LABEL.matcher(reply);
+    String label = null;
+    int from = 0;
+    while (m.find()) {
+      if (label != null) {
+        parts.putIfAbsent(label, reply.substring(from, m.start()).strip());
+      }
+      label = m.group(1).toLowerCase(Locale.ROOT);
+      from = m.end();
+    }
+    parts.putIfAbsent(label == null ? "long" : label, reply.substring(from).strip());
+    String detail = shortened(parts.getOrDefault("long", ""), MAX_SUMMARY_CHARS);
+    String brief = parts.getOrDefault("short", "").lines().findFirst().orElse("");
+    if (brief.isEmpty()) {
+      brief = detail.replaceFirst("(?s)([.!?\u3002])\\s.*", "$1");
+    }
+    brief = shortened(brief, 200);
+    if (detail.isEmpty()) {
+      detail = brief;
+    }
+    return new Description(brief, detail, keywords(parts.getOrDefault("keywords", ""), name));
+  }
+
+  private static String shortened(String text, int max) {
+    return text.length() <= max ? text : text.substring(0, max) + "...";
+  }
+
   /** The document cannot end the data block early by writing its end marker. */
   static String neutralised(String text) {
     return MARKER.matcher(text).replaceAll("<$1\u200B$2");
@@ -289,8 +343,13 @@ public final class Summarizer {
     if (summary.length() > MAX_SUMMARY_CHARS) {
       summary = summary.substring(0, MAX_SUMMARY_CHARS) + "...";
     }
+    return new Summary(summary, keywords(keywords, name));
+  }
+
+  /** 1-9 keywords from a comma list, one of each; the file's name when there are none. */
+  static List<String> keywords(String list, String name) {
     var words = new LinkedHashMap<String, String>(); // one of each, as first written
-    for (String k : keywords.split("[,;\u3001\u060C\\n]")) {
+    for (String k : list.split("[,;\u3001\u060C\\n]")) {
       String w = k.strip().replaceAll("^[-*#\\d.)\\s]+|[.\\s]+$", "");
       if (!w.isEmpty() && w.length() <= MAX_KEYWORD_CHARS && words.size() < MAX_KEYWORDS) {
         words.putIfAbsent(w.toLowerCase(Locale.ROOT), w);
@@ -301,7 +360,7 @@ public final class Summarizer {
       String stem = dot > 0 ? name.substring(0, dot) : name;
       words.put(stem, stem);
     }
-    return new Summary(summary, List.copyOf(words.values()));
+    return List.copyOf(words.values());
   }
 
   private List<Node> depthZero(long document) throws SQLException {

@@ -253,7 +253,7 @@ public final class Search {
         var chunks = new ArrayList<Chunk>();
         while (r.next()) {
           chunks.add(new Chunk(r.getLong(1), r.getLong(2), r.getInt(3),
-              StoredText.decode(r.getString(4)), r.getLong(5), r.getLong(6),
+              StoredText.decode(r.getString(4)), (Long) r.getObject(5), (Long) r.getObject(6),
               (String[]) r.getArray(7).getArray()));
         }
         return named(c, chunks);
@@ -336,14 +336,18 @@ public final class Search {
     };
   }
 
-  /** A part of a document as stored: text at depth 0, a summary of its span above. */
-  private record Chunk(long id, long document, int depth, String text, long start, long end,
+  /**
+   * A part of a document as stored: text at depth 0, a summary of its span above. An image's
+   * description has no span (null): its text is not the file's.
+   */
+  private record Chunk(long id, long document, int depth, String text, Long start, Long end,
       String[] keywords) {}
 
   /**
    * Chunks get their document's name and date in a query of their own (a join in the vector
    * query would keep pgvector from its index), and say where they are: "NAME from character
-   * N" for the text itself, "NAME, summary of characters A-B" for a summary.
+   * N" for the text itself, "NAME, summary of characters A-B" for a summary, "NAME, its
+   * description" for an image's.
    */
   private static List<Hit> named(Connection c, List<Chunk> chunks) throws SQLException {
     if (chunks.isEmpty()) {
@@ -367,12 +371,14 @@ public final class Search {
       String name = doc == null ? "a document" : doc.filename();
       String keywords = Arrays.stream(chunk.keywords()).map(StoredText::decode)
           .collect(Collectors.joining(", "));
-      return chunk.depth() == 0
-          ? new Hit("document", "c" + chunk.id(), doc == null ? null : doc.received(),
-              name + " from character " + chunk.start(), null, chunk.text(), 0)
-          : new Hit("summary", "c" + chunk.id(), doc == null ? null : doc.received(),
-              name + ", summary of characters " + chunk.start() + "-" + chunk.end(), null,
-              chunk.text() + (keywords.isEmpty() ? "" : " [" + keywords + "]"), 0);
+      String where = chunk.start() == null
+          ? name + (chunk.depth() == 0 ? ", its description" : ", in one line")
+          : chunk.depth() == 0 ? name + " from character " + chunk.start()
+          : name + ", summary of characters " + chunk.start() + "-" + chunk.end();
+      String text = chunk.depth() == 0 && chunk.start() != null || keywords.isEmpty()
+          ? chunk.text() : chunk.text() + " [" + keywords + "]";
+      return new Hit(chunk.depth() == 0 ? "document" : "summary", "c" + chunk.id(),
+          doc == null ? null : doc.received(), where, null, text, 0);
     }).toList();
   }
 

@@ -42,6 +42,7 @@ public final class Benchmarks {
     section(only, "memory", () -> MemoryBench.print(MemoryBench.run()));
     section(only, "recall", () -> RecallBench.print(RecallBench.run(10_000, 100_000)));
     section(only, "facts", () -> PlantedFactsBench.print(PlantedFactsBench.run()));
+    section(only, "indexing", () -> IndexingBench.print(IndexingBench.run()));
     // needs a real multilingual embedding model: make bench EMBED_URL=http://host:port
     String embedUrl = System.getenv("EMBED_URL");
     section(only, "languages", () -> {

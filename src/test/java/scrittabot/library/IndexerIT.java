@@ -142,6 +142,75 @@ class IndexerIT {
     }
   }
 
+  private static byte[] png(int width, int height) throws Exception {
+    var image = new java.awt.image.BufferedImage(width, height,
+        java.awt.image.BufferedImage.TYPE_INT_RGB);
+    var out = new java.io.ByteArrayOutputStream();
+    javax.imageio.ImageIO.write(image, "png", out);
+    return out.toByteArray();
+  }
+
+  @Test
+  void anImageIsDescribedByTheLlmAndFoundByItsDescription() throws Exception {
+    try (var llm = ScriptedLlmServer.start()) {
+      startSummarising(llm, 40);
+      var stored = library.receive("harbour.png", png(1200, 800), "image/png", "@a:test",
+          "lobby");
+      assertEquals("indexed", awaitState(stored.sha256()));
+      assertEquals("described", progress(stored.sha256()));
+      var request = llm.summaryRequests().getFirst();
+      assertEquals("File: harbour.png", request.lastUserText());
+      String url = request.messages().getLast().imageUrls().getFirst();
+      assertTrue(url.startsWith("data:image/png;base64,"), url);
+      var seen = javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(
+          java.util.Base64.getDecoder().decode(url.substring(url.indexOf(',') + 1))));
+      assertEquals(List.of(256, 171), List.of(seen.getWidth(), seen.getHeight()),
+          "scaled as for the agent's prompt");
+      assertEquals("A scripted look at harbour.png", library.list(null).getFirst().summary());
+      assertTrue(text("SELECT text FROM chunks WHERE depth = 0").startsWith("An image of "));
+      assertEquals(1, count("SELECT count(*) FROM chunk_edges WHERE kind = 'parent'"));
+      assertEquals(List.of("Indexing done: harbour.png (an image: A scripted look at "
+          + "harbour.png)."), noticeTexts());
+      var hits = new Search(db).run(new Search.Query("picture seen by the librarian", null,
+          EnumSet.of(Search.Source.CHUNKS), Long.MAX_VALUE, false, null, null, null, null, 5));
+      assertEquals("harbour.png, its description", hits.getFirst().who(), hits.toString());
+      assertTrue(hits.getFirst().text().endsWith("[scripted, picture]"), hits.toString());
+    }
+  }
+
+  @Test
+  void aModelWithoutVisionIsFoundOutOnceAndImagesGoByTheirNames() throws Exception {
+    try (var llm = ScriptedLlmServer.start()) {
+      llm.librarian(r -> null); // 400, as a server without a vision projector may answer
+      startSummarising(llm, 40);
+      var first = library.receive("cat.png", png(40, 30), null, "@a:test", "lobby");
+      assertEquals("indexed", awaitState(first.sha256()));
+      var second = library.receive("dog.png", png(50, 20), null, "@a:test", "lobby");
+      assertEquals("indexed", awaitState(second.sha256()));
+      var fake = library.receive("fake.png", "not a picture".getBytes(StandardCharsets.UTF_8),
+          null, "@a:test", "lobby");
+      assertEquals("failed", awaitState(fake.sha256()));
+      assertEquals(1, llm.summaryRequests().size(), "the second image is not offered");
+      assertTrue(progress(second.sha256()).startsWith("by its name only: the LLM cannot see "
+          + "images"), progress(second.sha256()));
+      assertEquals("An image: dog.png (50x20 pixels)", text("SELECT c.text FROM chunks c "
+          + "JOIN documents d ON d.id = c.document WHERE d.sha256 = '" + second.sha256() + "'"));
+      assertEquals(List.of("The LLM cannot see images, so cat.png and the images after it are "
+          + "indexed by their names only.", "fake.png cannot be indexed: it cannot be read as "
+          + "an image."), noticeTexts());
+    }
+  }
+
+  @Test
+  void withoutSummariesImagesGoByTheirNames() throws Exception {
+    startIndexer();
+    var stored = library.receive("plan.png", png(10, 10), null, "@a:test", "lobby");
+    assertEquals("indexed", awaitState(stored.sha256()));
+    assertEquals("by its name only: summaries are off (index_calls_per_document is 0)",
+        progress(stored.sha256()));
+    assertEquals("{plan}", text("SELECT keywords FROM chunks"));
+  }
+
   @Test
   void aLongDocumentCostsNoMoreCallsThanTheCap() throws Exception {
     try (var llm = ScriptedLlmServer.start()) {

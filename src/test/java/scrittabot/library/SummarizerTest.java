@@ -67,4 +67,24 @@ class SummarizerTest {
     assertEquals(35, Summarizer.tokens("a".repeat(100)));
     assertEquals(100, Summarizer.tokens("日".repeat(100)));
   }
+
+  @Test
+  void imageDescriptionsAreReadWhateverIsMissing() {
+    var full = Summarizer.described("SHORT: A red boat in a harbour.\nLONG: A small red boat "
+        + "is moored at a stone pier. Gulls sit on its bow.\nKEYWORDS: boat, harbour, gulls",
+        "port.jpg");
+    assertEquals("A red boat in a harbour.", full.brief());
+    assertEquals("A small red boat is moored at a stone pier. Gulls sit on its bow.",
+        full.detail());
+    assertEquals(List.of("boat", "harbour", "gulls"), full.keywords());
+    var bare = Summarizer.described("A small red boat is moored. Gulls sit on it.", "port.jpg");
+    assertEquals("A small red boat is moored.", bare.brief(), "the first sentence");
+    assertEquals(List.of("port"), bare.keywords(), "the file's name stands in");
+    var japanese = Summarizer.described("**SHORT**: 港の赤い船\n**LONG**: 石の桟橋に赤い小舟が"
+        + "停泊している。\n**KEYWORDS**: 船、港", "minato.png");
+    assertEquals("港の赤い船", japanese.brief());
+    assertEquals(List.of("船", "港"), japanese.keywords());
+    var onlyShort = Summarizer.described("SHORT: A chart of sales", "chart.png");
+    assertEquals("A chart of sales", onlyShort.detail(), "the line stands in for the paragraph");
+  }
 }

@@ -48,8 +48,11 @@ public final class ScriptedLlmServer implements AutoCloseable {
   /** Code points per streamed delta: small, like a real model, so tags get split across deltas. */
   public static final int DELTA_CHARS = 3;
   public static final int DEFAULT_EMBEDDING_DIMENSIONS = 8;
-  /** How the librarian's summarising prompt begins: such requests bypass the agent's script. */
-  public static final String SUMMARY_PROMPT_START = "You index documents";
+  /**
+   * How the librarian's prompts begin (summaries of documents, descriptions of images): such
+   * requests bypass the agent's script.
+   */
+  public static final String SUMMARY_PROMPT_START = "You index ";
   private static final Duration STALL_LIMIT = Duration.ofMinutes(10);
   private static final Duration BEFORE_DROP = Duration.ofMillis(200);
 
@@ -92,7 +95,7 @@ public final class ScriptedLlmServer implements AutoCloseable {
       return "";
     }
 
-    /** A request of the librarian's, to summarise a part of a document. */
+    /** A request of the librarian's: to summarise a part of a document or describe an image. */
     public boolean isSummary() {
       return !messages.isEmpty() && messages.getFirst().role().equals("system")
           && messages.getFirst().text().startsWith(SUMMARY_PROMPT_START);
@@ -252,9 +255,20 @@ public final class ScriptedLlmServer implements AutoCloseable {
     }
   }
 
-  /** The default summary: the first words of the part, and two keywords. */
+  /**
+   * The default summary: the first words of the part, and two keywords; for an image, a
+   * description that says how many pixels of PNG data it was shown.
+   */
   public static String summaryOf(Request request) {
     String user = request.lastUserText();
+    List<String> images = request.messages().getLast().imageUrls();
+    if (!images.isEmpty()) {
+      int bytes = java.util.Base64.getDecoder().decode(images.getFirst()
+          .substring(images.getFirst().indexOf(',') + 1)).length;
+      return "SHORT: A scripted look at " + user.replace("File: ", "") + "\nLONG: An image of "
+          + bytes + " bytes, seen by the scripted librarian. It shows nothing in particular."
+          + "\nKEYWORDS: scripted, picture";
+    }
     int open = user.indexOf("<document>\n");
     String part = open < 0 ? user : user.substring(open + 11);
     String words = String.join(" ", java.util.Arrays.stream(part.strip().split("\\s+"))
