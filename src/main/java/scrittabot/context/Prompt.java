@@ -1,13 +1,10 @@
 package scrittabot.context;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import scrittabot.Resources;
 import scrittabot.llm.ChatMessage;
 
 /**
@@ -31,7 +28,7 @@ public final class Prompt {
   /** Room kept beside the events that fit for the notice that more follow. */
   private static final int NOTICE_CHARS = 300;
 
-  private static final String REMINDER = resource("reminder.md").strip();
+  private static final String REMINDER = Resources.text(Prompt.class, "reminder.md").strip();
 
   private final String system;
   private final int contextTokens;
@@ -48,7 +45,8 @@ public final class Prompt {
   /** {@code recallTokens}: the share of the context for what memory recalls at each step. */
   public Prompt(String toolReference, int contextTokens, int recallTokens,
       TokenEstimate estimate) {
-    this.system = resource("system-prompt.md").replace("{{tools}}", toolReference.strip());
+    this.system = Resources.text(Prompt.class, "system-prompt.md")
+        .replace("{{tools}}", toolReference.strip());
     this.contextTokens = contextTokens;
     this.recallTokens = recallTokens;
     this.estimate = estimate;
@@ -218,12 +216,4 @@ public final class Prompt {
     return dialogue.stream().mapToLong(s -> s.shown().length() + s.reply().length()).sum();
   }
 
-  private static String resource(String name) {
-    try (InputStream in = Objects.requireNonNull(Prompt.class.getResourceAsStream(name),
-        name + " missing")) {
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot read the prompt resource " + name, e);
-    }
-  }
 }

@@ -12,7 +12,9 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -298,7 +300,10 @@ public final class Indexer implements AutoCloseable {
       llmPause = IDLE_CHECK;
     } catch (LlmException e) {
       int status = e.status();
-      if (status == 0 || status == 408 || status == 429 || status == 503) {
+      // llama.cpp without its vision projector: 500 "image input is not supported"
+      boolean refused = status / 100 == 4 && status != 408 && status != 429
+          || status >= 500 && String.valueOf(e.getMessage()).toLowerCase().contains("image");
+      if (!refused) {
         log.warn("describing {} waits {} s: {}", d.filename(), llmPause.toSeconds(),
             e.getMessage());
         Thread.sleep(llmPause.toMillis());
@@ -403,8 +408,8 @@ public final class Indexer implements AutoCloseable {
 
   /** One of the names the document is stored under that still opens. */
   private Path usableName(Document d) throws SQLException {
-    List<String> names = db.transaction(c -> {
-      var list = new ArrayList<String>();
+    Set<String> names = db.transaction(c -> {
+      var list = new LinkedHashSet<String>(); // the first name, then the others
       list.add(d.filename());
       try (var s = c.prepareStatement("SELECT filename FROM files WHERE document = ? "
           + "ORDER BY id")) {

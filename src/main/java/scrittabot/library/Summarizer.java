@@ -1,8 +1,5 @@
 package scrittabot.library;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -19,6 +16,7 @@ import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import scrittabot.Resources;
 import scrittabot.llm.ChatMessage;
 import scrittabot.llm.LlmClient;
 import scrittabot.llm.LlmException;
@@ -36,10 +34,10 @@ import scrittabot.memory.StoredText;
  */
 public final class Summarizer {
   private static final Logger log = LoggerFactory.getLogger(Summarizer.class);
-  private static final String INSTRUCTIONS = resource("summarise.md");
+  private static final String INSTRUCTIONS = Resources.text(Summarizer.class, "summarise.md");
   private static final Pattern MARKER = Pattern.compile("(?i)<(/?)(document)");
   private static final Pattern LABEL = Pattern.compile("(?im)^\\W*(summary|keywords)\\W*:\\s*");
-  private static final String DESCRIBE = resource("describe.md");
+  private static final String DESCRIBE = Resources.text(Summarizer.class, "describe.md");
   private static final Pattern IMAGE_LABEL = Pattern.compile(
       "(?im)^\\W*(short|long|keywords)\\W*:\\s*");
   private static final int MAX_KEYWORDS = 9;
@@ -472,14 +470,5 @@ public final class Summarizer {
       return null;
     });
     log.info("document {}: {} summaries of an earlier plan dropped", document, unused.size());
-  }
-
-  private static String resource(String name) {
-    try (InputStream in = Objects.requireNonNull(Summarizer.class.getResourceAsStream(name),
-        name + " missing")) {
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot read the resource " + name, e);
-    }
   }
 }

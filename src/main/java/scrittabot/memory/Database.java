@@ -1,8 +1,5 @@
 package scrittabot.memory;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -15,6 +12,7 @@ import java.util.Objects;
 import java.util.Properties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import scrittabot.Resources;
 
 /**
  * The bot's PostgreSQL: connections, the schema and its migrations, and the lock that keeps a
@@ -396,7 +394,7 @@ public final class Database implements AutoCloseable {
               + "Run that version, or start afresh with --reset-db");
         }
         for (int v = version + 1; v <= MIGRATIONS.size(); v++) {
-          s.execute(resource(MIGRATIONS.get(v - 1)));
+          s.execute(Resources.text(Database.class, MIGRATIONS.get(v - 1)));
           s.execute("INSERT INTO " + SCHEMA + ".schema_version VALUES (" + v + ")");
           log.info("database schema upgraded to version {}", v);
         }
@@ -405,14 +403,7 @@ public final class Database implements AutoCloseable {
     });
   }
 
-  private static String resource(String name) {
-    try (InputStream in = Objects.requireNonNull(Database.class.getResourceAsStream(name),
-        name + " missing")) {
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot read " + name, e);
-    }
-  }
+
 
   static int compareVersions(String a, String b) {
     String[] x = a.split("\\.");

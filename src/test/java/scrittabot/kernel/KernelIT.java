@@ -570,11 +570,8 @@ class KernelIT {
     library.receive("minutes.md", ("# Minutes\n\nThe board met on Tuesday and chose a new "
         + "roof for the barn.\n").getBytes(java.nio.charset.StandardCharsets.UTF_8), null,
         "@human:test", "lobby");
-    long deadline = System.nanoTime() + 30_000_000_000L;
-    while (llm.summaryRequests().isEmpty() && System.nanoTime() < deadline) {
-      Thread.sleep(20);
-    }
-    assertEquals(1, llm.summaryRequests().size(), "the librarian began while the agent was idle");
+    assertEquals(1, llm.awaitSummaryRequests(1, Duration.ofSeconds(30)).size(),
+        "the librarian began while the agent was idle");
     Thread.sleep(300);
     long asked = System.nanoTime();
     say("Hello, what did the board choose?");

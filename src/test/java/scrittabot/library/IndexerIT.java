@@ -246,10 +246,7 @@ class IndexerIT {
       Indexer first = startSummarising(llm, 40);
       var stored = library.receive("story.md", paragraphs(10, "a story")
           .getBytes(StandardCharsets.UTF_8), null, "@a:test", "lobby");
-      long deadline = System.nanoTime() + 30_000_000_000L;
-      while (llm.summaryRequests().size() < 4 && System.nanoTime() < deadline) {
-        Thread.sleep(20);
-      }
+      llm.awaitSummaryRequests(4, Duration.ofSeconds(30));
       Thread.sleep(200);
       first.close();
       assertEquals("summarising", state(stored.sha256()));

@@ -255,6 +255,17 @@ public final class ScriptedLlmServer implements AutoCloseable {
     }
   }
 
+  /** Waits until {@code n} librarian requests have arrived, or the time is up; returns them. */
+  public List<Request> awaitSummaryRequests(int n, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    synchronized (summaryRequests) {
+      while (summaryRequests.size() < n && System.nanoTime() < deadline) {
+        summaryRequests.wait(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+      }
+      return List.copyOf(summaryRequests);
+    }
+  }
+
   /**
    * The default summary: the first words of the part, and two keywords; for an image, a
    * description that says how many pixels of PNG data it was shown.
