@@ -253,11 +253,28 @@ public final class Library {
     if (db != null) {
       try {
         db.transaction(c -> {
+          Long before = null;
+          try (var s = c.prepareStatement("SELECT document FROM files WHERE filename = ?")) {
+            s.setString(1, filename);
+            try (ResultSet r = s.executeQuery()) {
+              before = r.next() ? r.getLong(1) : null;
+            }
+          }
           insert(c, filename, originalName, mime, data.length, sha, sender, null, Instant.now());
           try (var s = c.prepareStatement("UPDATE files SET document = (SELECT id FROM documents "
               + "WHERE sha256 = ?), received = now() WHERE filename = ?")) {
             s.setString(1, sha);
             s.setString(2, filename);
+            s.executeUpdate();
+          }
+          if (before == null) {
+            return null;
+          }
+          // what no name opens any more is kept, but no longer recalled or searched
+          try (var s = c.prepareStatement("UPDATE documents d SET state = 'replaced', "
+              + "progress = 'no file holds it any more' WHERE id = ? "
+              + "AND NOT EXISTS (SELECT 1 FROM files f WHERE f.document = d.id)")) {
+            s.setLong(1, before);
             s.executeUpdate();
           }
           return null;

@@ -355,8 +355,9 @@ public final class Search {
     }
     record Named(String filename, Instant received) {}
     var names = new HashMap<Long, Named>();
+    // a document that no file holds any more (the agent rewrote its file) is not found
     try (var s = c.prepareStatement("SELECT id, filename, received FROM documents "
-        + "WHERE id = ANY(?)")) {
+        + "WHERE id = ANY(?) AND state <> 'replaced'")) {
       s.setArray(1, c.createArrayOf("bigint", chunks.stream().map(Chunk::document)
           .distinct().toArray()));
       try (ResultSet r = s.executeQuery()) {
@@ -366,9 +367,9 @@ public final class Search {
         }
       }
     }
-    return chunks.stream().map(chunk -> {
+    return chunks.stream().filter(chunk -> names.containsKey(chunk.document())).map(chunk -> {
       Named doc = names.get(chunk.document());
-      String name = doc == null ? "a document" : doc.filename();
+      String name = doc.filename();
       String keywords = Arrays.stream(chunk.keywords()).map(StoredText::decode)
           .collect(Collectors.joining(", "));
       String where = chunk.start() == null
@@ -378,7 +379,7 @@ public final class Search {
       String text = chunk.depth() == 0 && chunk.start() != null || keywords.isEmpty()
           ? chunk.text() : chunk.text() + " [" + keywords + "]";
       return new Hit(chunk.depth() == 0 ? "document" : "summary", "c" + chunk.id(),
-          doc == null ? null : doc.received(), where, null, text, 0);
+          doc.received(), where, null, text, 0);
     }).toList();
   }
 

@@ -202,6 +202,22 @@ class IndexerIT {
   }
 
   @Test
+  void aRewrittenFileIsNoLongerFoundByWhatItSaidBefore() throws Exception {
+    startIndexer();
+    var first = library.write("plan.md", "Plant the tulips in October.");
+    assertEquals("indexed", awaitState(first.sha256()));
+    var second = library.write("plan.md", "Plant the crocuses in September.");
+    assertEquals("indexed", awaitState(second.sha256()));
+    assertEquals("replaced", state(first.sha256()));
+    var search = new Search(db);
+    assertEquals(List.of(), search.run(new Search.Query("tulips", null,
+        EnumSet.of(Search.Source.CHUNKS), Long.MAX_VALUE, false, null, null, null, null, 5)));
+    assertEquals("agent/plan.md from character 0", search.run(new Search.Query("crocuses",
+        null, EnumSet.of(Search.Source.CHUNKS), Long.MAX_VALUE, false, null, null, null, null,
+        5)).getFirst().who());
+  }
+
+  @Test
   void withoutSummariesImagesGoByTheirNames() throws Exception {
     startIndexer();
     var stored = library.receive("plan.png", png(10, 10), null, "@a:test", "lobby");
