@@ -105,8 +105,7 @@ final class Recall implements Recaller {
       var ordered = new ArrayList<Search.Hit>();
       for (LlmClient.Ranked r : ranked) {
         Search.Hit h = hits.get(r.index());
-        ordered.add(new Search.Hit(h.kind(), h.ref(), h.time(), h.who(), h.room(), h.text(),
-            r.score()));
+        ordered.add(h.withScore(r.score()));
       }
       return ordered;
     } catch (LlmException e) {

@@ -77,9 +77,32 @@ public final class Search {
     }
   }
 
-  /** Something found: its kind (note, message, reply, ...), reference, date and text. */
+  /**
+   * Something found: its kind (note, message, reply, document, summary), reference, date and
+   * text; {@code part} says where in a document a part or summary is (null for the rest).
+   */
   public record Hit(String kind, String ref, Instant time, String who, String room, String text,
-      double score) {}
+      double score, Part part) {
+    public Hit(String kind, String ref, Instant time, String who, String room, String text,
+        double score) {
+      this(kind, ref, time, who, room, text, score, null);
+    }
+
+    public Hit withScore(double newScore) {
+      return new Hit(kind, ref, time, who, room, text, newScore, part);
+    }
+
+    /** Whether this is a summary of a span that {@code other}, a part of the text, lies in. */
+    boolean covers(Hit other) {
+      return part != null && other.part() != null && kind.equals("summary")
+          && other.kind().equals("document") && part.document() == other.part().document()
+          && part.start() != null && other.part().start() != null
+          && part.start() <= other.part().start() && other.part().start() < part.end();
+    }
+  }
+
+  /** A chunk's place: its document and span of the text (null for an image's description). */
+  public record Part(long document, Long start, Long end) {}
 
   private static final double COMMON_SHARE = 0.05;
   private static final long COMMON_TTL_NANOS = 5L * 60 * 1_000_000_000;
@@ -379,13 +402,16 @@ public final class Search {
       String text = chunk.depth() == 0 && chunk.start() != null || keywords.isEmpty()
           ? chunk.text() : chunk.text() + " [" + keywords + "]";
       return new Hit(chunk.depth() == 0 ? "document" : "summary", "c" + chunk.id(),
-          doc.received(), where, null, text, 0);
+          doc.received(), where, null, text, 0,
+          new Part(chunk.document(), chunk.start(), chunk.end()));
     }).toList();
   }
 
   /**
    * Reciprocal rank fusion of the lists. A near-duplicate of a hit already taken (most of its
    * words the same) is left out: ten variants of one remark would crowd out everything else.
+   * A summary comes after the parts of its span that were found too: the part says what was
+   * asked, the summary only that it is there (a small model answers from the first item).
    */
   static List<Hit> fuse(List<List<Hit>> lists, int limit) {
     var scores = new LinkedHashMap<String, Double>();
@@ -397,20 +423,38 @@ public final class Search {
         byRef.putIfAbsent(h.ref(), h);
       }
     }
+    List<Hit> ranked = specificFirst(scores.entrySet().stream()
+        .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
+        .map(e -> byRef.get(e.getKey()).withScore(e.getValue())).toList());
     var taken = new ArrayList<Set<String>>();
     var fused = new ArrayList<Hit>();
-    scores.entrySet().stream()
-        .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
-        .forEach(e -> {
-          Hit h = byRef.get(e.getKey());
-          Set<String> words = words(h.text());
-          if (fused.size() < limit && taken.stream().noneMatch(t -> nearlySame(t, words))) {
-            taken.add(words);
-            fused.add(new Hit(h.kind(), h.ref(), h.time(), h.who(), h.room(), h.text(),
-                e.getValue()));
-          }
-        });
+    for (Hit h : ranked) {
+      Set<String> words = words(h.text());
+      if (fused.size() < limit && taken.stream().noneMatch(t -> nearlySame(t, words))) {
+        taken.add(words);
+        fused.add(h);
+      }
+    }
     return fused;
+  }
+
+  /** Moves each summary to just after the last part of its span in the list. */
+  static List<Hit> specificFirst(List<Hit> ranked) {
+    var ordered = new ArrayList<>(ranked);
+    for (Hit summary : ranked) {
+      int last = -1;
+      for (int i = 0; i < ordered.size(); i++) {
+        if (summary.covers(ordered.get(i))) {
+          last = i;
+        }
+      }
+      int at = ordered.indexOf(summary);
+      if (last > at) {
+        ordered.remove(at);
+        ordered.add(last, summary); // after the removal, "last" is the slot just after it
+      }
+    }
+    return ordered;
   }
 
   /** Share of words in common (Jaccard) from which two texts say nearly the same. */

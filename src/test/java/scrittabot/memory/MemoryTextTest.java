@@ -97,4 +97,24 @@ class MemoryTextTest {
     assertEquals(List.of("n1", "d1", "d3"), fused.stream().map(Search.Hit::ref).toList());
     assertTrue(fused.get(0).score() > fused.get(1).score());
   }
+
+  private static Search.Hit part(String kind, String ref, long document, long start, long end) {
+    return new Search.Hit(kind, ref, T, "file", null, ref + " says " + ref, 0,
+        new Search.Part(document, start, end));
+  }
+
+  @Test
+  void aSummaryComesAfterThePartsOfItsSpanThatWereFound() {
+    var summary = part("summary", "c10", 1, 0, 800);
+    var inside = part("document", "c2", 1, 235, 500);
+    var outside = part("document", "c5", 1, 900, 1200);
+    var otherFile = part("document", "c7", 2, 300, 400);
+    var note = new Search.Hit("note", "n1", T, null, null, "Laura lives in Turku", 0);
+    assertEquals(List.of("c2", "c10", "n1", "c5", "c7"), Search.fuse(List.of(
+        List.of(summary, inside, note, outside, otherFile)), 10).stream()
+        .map(Search.Hit::ref).toList());
+    assertEquals(List.of("c10", "c5", "c7"), Search.fuse(List.of(
+        List.of(summary, outside, otherFile)), 10).stream().map(Search.Hit::ref).toList(),
+        "parts outside its span or of another file leave it where it is");
+  }
 }
