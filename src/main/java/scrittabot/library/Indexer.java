@@ -32,9 +32,10 @@ import scrittabot.memory.StoredText;
  * or web page, extracted in a child process) split into chunks with their offsets and "next"
  * edges, which memory's backfill then embeds, so that recall and search find them; then, on a
  * thread of its own since it waits for the LLM, summaries of the chunks up to one (see
- * {@link Summarizer}). The kernel never waits for either. A document whose chunking a stop cut
- * short is chunked again at the next start (that costs no LLM call); its summaries go on where
- * they stopped. The agent hears when indexing starts and ends, in notices that do not wake it.
+ * {@link Summarizer}), and images described by the multimodal LLM on that same thread. The
+ * kernel never waits for either. A document whose chunking a stop cut short is chunked again at
+ * the next start (that costs no LLM call); its summaries go on where they stopped. The agent
+ * hears when indexing starts and ends, in notices that do not wake it.
  */
 public final class Indexer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Indexer.class);
