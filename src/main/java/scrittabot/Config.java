@@ -51,6 +51,9 @@ public record Config(
     int indexCallsPerDocument,
     double indexCallShare,
     Duration indexAfterIdle,
+    int monitorPort,
+    String monitorBind,
+    String monitorToken,
     String logLevel,
     List<String> warnings) {
 
@@ -77,6 +80,8 @@ public record Config(
   public static final Double DEFAULT_TOP_P = null;
   public static final Double DEFAULT_MIN_P = null;
   public static final Double DEFAULT_REPEAT_PENALTY = null;
+  /** The monitor page's port; 0 picks a free one (tests). */
+  public static final int DEFAULT_MONITOR_PORT = 8377;
   public static final String DEFAULT_MAX_FILE_SIZE = "50m";
   public static final String DEFAULT_FILES_QUOTA = "5g";
   private static final Set<String> LOG_LEVELS = Set.of("trace", "debug", "info", "warn", "error");
@@ -129,7 +134,8 @@ public record Config(
       "rerank_key", "request_timeout", "sandbox_time_limit", "sandbox_memory", "sandbox_jit",
       "max_llm_calls_per_hour", "files_dir", "logs_dir", "log_level", "allowed_users",
       "state_dir", "max_file_size", "files_quota", "web_fetch", "web_domains", "recall_tokens",
-      "index_calls_per_document", "index_call_share", "index_after_idle",
+      "index_calls_per_document", "index_call_share", "index_after_idle", "monitor_port",
+      "monitor_bind", "monitor_token",
       "temperature", "top_p", "min_p", "repeat_penalty", "seed");
 
   /** Reads and validates a config file; {@code console} relaxes the Matrix and database keys. */
@@ -217,6 +223,9 @@ public record Config(
         keys.number("index_calls_per_document", 0, 100_000, DEFAULT_INDEX_CALLS).intValue(),
         keys.number("index_call_share", 0, 1, DEFAULT_INDEX_CALL_SHARE),
         keys.seconds("index_after_idle", DEFAULT_INDEX_AFTER_IDLE),
+        keys.number("monitor_port", 0, 65535, (double) DEFAULT_MONITOR_PORT).intValue(),
+        keys.string("monitor_bind", "127.0.0.1"),
+        keys.string("monitor_token", null),
         logLevel,
         keys.unknownKeyWarnings());
     if (!console) {

@@ -26,6 +26,7 @@ import scrittabot.memory.DatabaseUrl;
 import scrittabot.memory.Memory;
 import scrittabot.memory.Reembed;
 import scrittabot.memory.Reset;
+import scrittabot.monitor.Monitor;
 import sun.misc.Signal;
 
 /** The command line. Problems with the command or the config are one line, never a trace. */
@@ -105,8 +106,15 @@ public final class Main {
       log.info("starting {} with {}", version(), config);
       try (Memory memory = openMemory(config)) {
         Library library = startLibrary(config, memory);
-        return options.console() ? runConsole(config, memory, library)
-            : runMatrix(config, memory, library);
+        Monitor monitor = Monitor.start(config, memory, library); // null: off, said why
+        try {
+          return options.console() ? runConsole(config, memory, library)
+              : runMatrix(config, memory, library);
+        } finally {
+          if (monitor != null) {
+            monitor.close();
+          }
+        }
       }
     } catch (InterruptedException e) {
       log.info("bye: interrupted while waiting for the database");

@@ -1,0 +1,144 @@
+package scrittabot.monitor;
+
+import com.sun.net.httpserver.HttpExchange;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.Set;
+
+/**
+ * Who may see the page: whoever holds the token, on loopback too (the chats are private to the
+ * people in the rooms, not to every local user). The token comes in a link once (?token=), then
+ * in an HttpOnly cookie, which Server-Sent Events carry; scrapers send it as a Bearer header.
+ * A page served on loopback answers only to loopback host names, so a DNS-rebinding site cannot
+ * talk to it under its own name; a request from another origin is refused.
+ */
+final class Access {
+  static final String COOKIE = "scrittabot_monitor";
+  private static final String TOKEN_FILE = "monitor-token";
+
+  private final byte[] token;
+  private final Set<String> hosts;
+
+  /** {@code hosts}: the Host headers accepted, or empty for any (a non-loopback bind). */
+  Access(String token, Set<String> hosts) {
+    this.token = token.getBytes(StandardCharsets.UTF_8);
+    this.hosts = hosts;
+  }
+
+  /** The Host headers a page bound to {@code bind} on {@code port} answers to. */
+  static Set<String> hostsFor(String bind, int port) throws IOException {
+    if (!InetAddress.getByName(bind).isLoopbackAddress()) {
+      return Set.of(); // reached by whatever name the server has: the token guards it
+    }
+    return Set.of("127.0.0.1:" + port, "localhost:" + port, "[::1]:" + port);
+  }
+
+  /** monitor_token from the config, or the one kept in state_dir (made once, owner-only). */
+  static String token(String configured, Path stateDir) throws IOException {
+    if (configured != null && !configured.isBlank()) {
+      return configured.strip();
+    }
+    Path file = stateDir.resolve(TOKEN_FILE);
+    if (Files.isRegularFile(file)) {
+      String kept = Files.readString(file).strip();
+      if (!kept.isEmpty()) {
+        return kept;
+      }
+    }
+    Files.createDirectories(stateDir);
+    byte[] random = new byte[24];
+    new SecureRandom().nextBytes(random);
+    String made = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+    Path partial = stateDir.resolve(TOKEN_FILE + ".part");
+    Files.writeString(partial, made + "\n");
+    try {
+      Files.setPosixFilePermissions(partial, PosixFilePermissions.fromString("rw-------"));
+    } catch (UnsupportedOperationException e) {
+      // not a POSIX file system: the state folder's own permissions guard it
+    }
+    Files.move(partial, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    return made;
+  }
+
+  /** Why a request is refused (status and words), or null when it may pass. */
+  Refusal check(HttpExchange exchange) {
+    String host = exchange.getRequestHeaders().getFirst("Host");
+    if (!hosts.isEmpty() && (host == null || !hosts.contains(host.toLowerCase()))) {
+      return new Refusal(421, "this page answers only to its own address");
+    }
+    String origin = exchange.getRequestHeaders().getFirst("Origin");
+    if (origin != null && !sameOrigin(origin, host)) {
+      return new Refusal(403, "requests from other sites are refused");
+    }
+    if (!holdsToken(exchange)) {
+      return new Refusal(401, "the monitor needs its token: open the link the bot's log "
+          + "printed at start (…/?token=...)");
+    }
+    return null;
+  }
+
+  record Refusal(int status, String reason) {}
+
+  private static boolean sameOrigin(String origin, String host) {
+    try {
+      URI uri = URI.create(origin);
+      return host != null && uri.getRawAuthority() != null
+          && uri.getRawAuthority().equalsIgnoreCase(host);
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+  }
+
+  /** The token in the link (?token=), the cookie or a Bearer header. */
+  boolean holdsToken(HttpExchange exchange) {
+    String fromLink = linkToken(exchange);
+    if (fromLink != null) {
+      return matches(fromLink);
+    }
+    String auth = exchange.getRequestHeaders().getFirst("Authorization");
+    if (auth != null && auth.startsWith("Bearer ")) {
+      return matches(auth.substring(7).strip());
+    }
+    for (String header : exchange.getRequestHeaders().getOrDefault("Cookie", java.util.List.of())) {
+      for (String part : header.split(";")) {
+        String p = part.strip();
+        if (p.startsWith(COOKIE + "=") && matches(p.substring(COOKIE.length() + 1))) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /** The token given in the address, or null. */
+  static String linkToken(HttpExchange exchange) {
+    String query = exchange.getRequestURI().getRawQuery();
+    if (query == null) {
+      return null;
+    }
+    for (String pair : query.split("&")) {
+      if (pair.startsWith("token=")) {
+        return java.net.URLDecoder.decode(pair.substring(6), StandardCharsets.UTF_8);
+      }
+    }
+    return null;
+  }
+
+  private boolean matches(String given) {
+    return MessageDigest.isEqual(token, given.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** The cookie that keeps the token for the page's later requests. */
+  String cookie() {
+    return COOKIE + "=" + new String(token, StandardCharsets.UTF_8)
+        + "; HttpOnly; SameSite=Strict; Path=/";
+  }
+}

@@ -1,0 +1,155 @@
+package scrittabot.monitor;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.net.BindException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import scrittabot.Config;
+import scrittabot.Json;
+import scrittabot.Resources;
+import scrittabot.library.Library;
+import scrittabot.memory.Memory;
+
+/**
+ * The monitor: a web page of what the agent did and remembers, on the JDK's HttpServer with a
+ * virtual thread per request (its default executor is one thread: one slow client would hold up
+ * the rest). Everything it serves needs the token (see {@link Access}); the page is static HTML,
+ * CSS and JavaScript from the jar, which reads JSON snapshots and writes all text as text.
+ */
+public final class Monitor implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Monitor.class);
+  /** No scripts but the page's own, no remote anything, no forms, no framing. */
+  static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; "
+      + "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "
+      + "frame-ancestors 'none'";
+  private static final Map<String, String> STATIC = Map.of(
+      "/", "page.html", "/monitor.js", "monitor.js", "/monitor.css", "monitor.css");
+
+  private final HttpServer server;
+  private final ExecutorService executor;
+  private final Access access;
+  private final Memory memory;
+  private final Library library;
+  private final String url;
+
+  private Monitor(HttpServer server, ExecutorService executor, Access access, Memory memory,
+      Library library, String url) {
+    this.server = server;
+    this.executor = executor;
+    this.access = access;
+    this.memory = memory;
+    this.library = library;
+    this.url = url;
+  }
+
+  /**
+   * Starts the page on monitor_bind:monitor_port; a port in use (or another failure) is a
+   * warning and the bot goes on without it: returns null then.
+   */
+  public static Monitor start(Config config, Memory memory, Library library) {
+    try {
+      String token = Access.token(config.monitorToken(), config.stateDir());
+      InetAddress bind = InetAddress.getByName(config.monitorBind());
+      HttpServer server = HttpServer.create(new InetSocketAddress(bind, config.monitorPort()),
+          0);
+      int port = server.getAddress().getPort();
+      var access = new Access(token, Access.hostsFor(config.monitorBind(), port));
+      ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+      server.setExecutor(executor);
+      String host = bind.isAnyLocalAddress() ? "127.0.0.1" : bind.getHostAddress().contains(":")
+          ? "[" + bind.getHostAddress() + "]" : bind.getHostAddress();
+      var monitor = new Monitor(server, executor, access, memory, library,
+          "http://" + host + ":" + port + "/");
+      server.createContext("/", monitor::handle);
+      server.start();
+      log.info("monitor: {}?token={}", monitor.url, token);
+      return monitor;
+    } catch (BindException e) {
+      log.warn("the monitor page is off: port {} on {} is in use (monitor_port; 0 picks a free "
+          + "one)", config.monitorPort(), config.monitorBind());
+    } catch (IOException | RuntimeException e) {
+      log.warn("the monitor page is off: {}", e.toString());
+    }
+    return null;
+  }
+
+  /** The page's address, without the token. */
+  public String url() {
+    return url;
+  }
+
+  private void handle(HttpExchange exchange) throws IOException {
+    try (exchange) {
+      var headers = exchange.getResponseHeaders();
+      headers.set("Content-Security-Policy", CSP);
+      headers.set("X-Content-Type-Options", "nosniff");
+      headers.set("Referrer-Policy", "no-referrer");
+      headers.set("Cache-Control", "no-store");
+      Access.Refusal refusal = access.check(exchange);
+      if (refusal != null) {
+        send(exchange, refusal.status(), "text/plain", refusal.reason() + "\n");
+        return;
+      }
+      if (!exchange.getRequestMethod().equals("GET")) {
+        send(exchange, 405, "text/plain", "only GET\n");
+        return;
+      }
+      String path = exchange.getRequestURI().getPath();
+      if (Access.linkToken(exchange) != null) {
+        // the token moves from the address (and the browser's history) into a cookie
+        headers.add("Set-Cookie", access.cookie());
+        headers.set("Location", path);
+        send(exchange, 303, "text/plain", "");
+        return;
+      }
+      switch (path) {
+        case "/api/snapshot" -> send(exchange, 200, "application/json",
+            Json.write(Snapshot.read(memory, library)));
+        case "/metrics" -> send(exchange, 200, "text/plain; version=0.0.4",
+            Metrics.text(memory));
+        default -> {
+          String resource = STATIC.get(path);
+          if (resource == null) {
+            send(exchange, 404, "text/plain", "no such page\n");
+          } else {
+            send(exchange, 200, type(resource), Resources.text(Monitor.class, resource));
+          }
+        }
+      }
+    } catch (IOException e) {
+      log.debug("monitor: a client went away: {}", e.getMessage());
+    } catch (RuntimeException e) {
+      log.warn("monitor: {} failed", exchange.getRequestURI().getPath(), e);
+    }
+  }
+
+  private static String type(String resource) {
+    return resource.endsWith(".html") ? "text/html; charset=utf-8"
+        : resource.endsWith(".js") ? "text/javascript; charset=utf-8" : "text/css; charset=utf-8";
+  }
+
+  private static void send(HttpExchange exchange, int status, String type, String body)
+      throws IOException {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    exchange.getResponseHeaders().set("Content-Type", type.contains("charset") || status == 303
+        ? type : type + "; charset=utf-8");
+    exchange.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
+    if (bytes.length > 0) {
+      exchange.getResponseBody().write(bytes);
+    }
+  }
+
+  @Override
+  public void close() {
+    server.stop(0);
+    executor.shutdownNow();
+  }
+}

@@ -1,0 +1,100 @@
+// The monitor page: reads /api/snapshot every two seconds and writes what it holds as text
+// (textContent, never HTML): whatever chat, notes, files or the LLM said stays text on the page.
+"use strict";
+
+const SVG = "http://www.w3.org/2000/svg";
+
+function cell(row, text, cls) {
+  const td = document.createElement("td");
+  td.textContent = text === null || text === undefined ? "" : String(text);
+  if (cls) td.className = cls;
+  row.appendChild(td);
+}
+
+function fill(tableId, items, columns) {
+  const body = document.querySelector("#" + tableId + " tbody");
+  body.replaceChildren();
+  for (const item of items) {
+    const row = document.createElement("tr");
+    for (const [value, cls] of columns(item)) cell(row, value, cls);
+    body.appendChild(row);
+  }
+}
+
+function time(iso) {
+  return iso ? new Date(iso).toLocaleString() : "";
+}
+
+function recalled(info) {
+  const items = info && info.recall && info.recall.recall;
+  return items ? items.map(r => r.ref + " " + Number(r.score).toFixed(3)).join(", ") : "";
+}
+
+// Bars of prompt tokens (and the part reused from the cache) and completion tokens per step.
+function plot(steps) {
+  const svg = document.createElementNS(SVG, "svg");
+  const ordered = steps.slice().reverse();
+  const width = 600, height = 160;
+  svg.setAttribute("viewBox", "0 0 " + width + " " + height);
+  svg.setAttribute("preserveAspectRatio", "none");
+  const max = Math.max(1, ...ordered.map(s => (s.prompt_tokens || 0) + (s.completion_tokens || 0)));
+  const w = width / Math.max(1, ordered.length);
+  ordered.forEach((s, i) => {
+    const bars = [["prompt", s.prompt_tokens || 0, 0], ["cached", s.cached_tokens || 0, 0],
+      ["completion", s.completion_tokens || 0, s.prompt_tokens || 0]];
+    for (const [cls, value, below] of bars) {
+      const rect = document.createElementNS(SVG, "rect");
+      const h = value / max * height;
+      rect.setAttribute("class", cls);
+      rect.setAttribute("x", String(i * w + 1));
+      rect.setAttribute("width", String(Math.max(1, w - 2)));
+      rect.setAttribute("y", String(height - below / max * height - h));
+      rect.setAttribute("height", String(h));
+      const title = document.createElementNS(SVG, "title");
+      title.textContent = "step " + s.step + ": " + cls + " " + value;
+      rect.appendChild(title);
+      svg.appendChild(rect);
+    }
+  });
+  document.getElementById("plot").replaceChildren(svg);
+}
+
+function show(snapshot) {
+  const status = document.getElementById("status");
+  const away = snapshot.database !== "ok";
+  status.textContent = away ? "database " + snapshot.database : "updated " + time(snapshot.time);
+  status.className = away ? "away" : "";
+  if (away) return;
+  const agent = snapshot.agent || {};
+  document.getElementById("mood").textContent = agent.mood || "-";
+  const goals = document.getElementById("goals");
+  goals.replaceChildren();
+  for (const goal of agent.goals || []) {
+    const li = document.createElement("li");
+    li.textContent = typeof goal === "string" ? goal : JSON.stringify(goal);
+    goals.appendChild(li);
+  }
+  plot(snapshot.steps);
+  fill("steps", snapshot.steps, s => [[s.step], [time(s.ended)], [s.prompt_tokens],
+    [s.cached_tokens], [s.completion_tokens], [s.llm_ms === null ? "" : (s.llm_ms / 1000).toFixed(1)],
+    [recalled(s.info)], [s.reply, "text"]]);
+  fill("files", snapshot.files, f => [[f.filename, "text"], [f.size], [f.state + (f.progress ? ": " + f.progress : "")],
+    [f.summary, "text"]]);
+  fill("notes", snapshot.notes, n => [[n.ref], [time(n.created)],
+    [n.summary + (n.keywords.length ? " [" + n.keywords.join(", ") + "]" : ""), "text"], [n.recalled]]);
+}
+
+async function refresh() {
+  try {
+    const response = await fetch("/api/snapshot", { credentials: "same-origin", cache: "no-store" });
+    if (!response.ok) throw new Error(response.status + " " + (await response.text()));
+    show(await response.json());
+  } catch (e) {
+    const status = document.getElementById("status");
+    status.textContent = "the bot does not answer: " + e.message;
+    status.className = "away";
+  }
+}
+
+refresh();
+setInterval(refresh, 2000);

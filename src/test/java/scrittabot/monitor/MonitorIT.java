@@ -1,0 +1,200 @@
+package scrittabot.monitor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import scrittabot.Config;
+import scrittabot.Json;
+import scrittabot.context.Step;
+import scrittabot.kernel.Event;
+import scrittabot.kernel.Journal;
+import scrittabot.library.Library;
+import scrittabot.llm.Completion;
+import scrittabot.memory.Memory;
+import scrittabot.memory.TestDatabase;
+
+/** The monitor page over real HTTP, on a real PostgreSQL: who may see it, and what it shows. */
+class MonitorIT {
+  private static final String HOSTILE = "<img src=x onerror=alert(1)> <script>alert(2)</script>";
+  private static final String SECRETS = "syt_matrix_secret sk-llm-secret";
+
+  @TempDir
+  Path dir;
+  private Memory memory;
+  private Monitor monitor;
+  private Config config;
+  private final HttpClient http = HttpClient.newBuilder()
+      .followRedirects(HttpClient.Redirect.NEVER).build();
+
+  @BeforeEach
+  void start() throws Exception {
+    memory = new Memory(scrittabot.memory.Database.open(scrittabot.memory.DatabaseUrl.parse(
+        TestDatabase.create("monitor"))));
+    var library = new Library(dir.resolve("files"), 1 << 20, 1 << 24, memory.database());
+    library.start();
+    long id = memory.arrived(new Event.UserMessage(Instant.now(), "@anna:test", "lobby",
+        HOSTILE));
+    var step = new Step(1, "<message>" + HOSTILE + "</message>", "I read: " + HOSTILE);
+    memory.stepped(new Journal.StepRecord(step, List.of(id), Instant.now(), Instant.now(),
+        new Completion.Usage(1200, 40, 1100, 900, 800), 1700, "{\"window_start\": 1}", null,
+        List.of(new Journal.Sent("lobby", "hello"))));
+    memory.notes().make("Anna's note " + HOSTILE, List.of("hostile"));
+    memory.save("agent", "{\"mood\": \"curious\", \"goals\": [\"" + "learn <b>more</b>" + "\"]}");
+    assertTrue(memory.flush(Duration.ofSeconds(10)));
+    var raw = new HashMap<String, Object>(Map.of("openai_url", "http://127.0.0.1:9",
+        "model_llm", "m", "monitor_port", 0, "state_dir", dir.resolve("state").toString(),
+        "access_token", "syt_matrix_secret", "openai_key", "sk-llm-secret"));
+    config = Config.fromMap(raw, true);
+    monitor = Monitor.start(config, memory, library);
+    assertTrue(monitor != null, "the monitor starts on a free port");
+  }
+
+  @AfterEach
+  void stop() {
+    if (monitor != null) {
+      monitor.close();
+    }
+    memory.close();
+  }
+
+  private String token() throws Exception {
+    return Files.readString(dir.resolve("state/monitor-token")).strip();
+  }
+
+  private HttpResponse<String> get(String path, String... headers) throws Exception {
+    var request = HttpRequest.newBuilder(URI.create(monitor.url() + path.substring(1)))
+        .timeout(Duration.ofSeconds(20));
+    for (int i = 0; i < headers.length; i += 2) {
+      request.header(headers[i], headers[i + 1]);
+    }
+    return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private String cookie() throws Exception {
+    return Access.COOKIE + "=" + token();
+  }
+
+  @Test
+  void withoutTheTokenNothingIsShown() throws Exception {
+    for (String path : List.of("/", "/api/snapshot", "/metrics", "/monitor.js", "/?token=wrong")) {
+      var response = get(path);
+      assertEquals(401, response.statusCode(), path);
+      assertFalse(response.body().contains("curious"), path);
+    }
+    assertEquals(401, get("/api/snapshot", "Cookie", Access.COOKIE + "=wrong").statusCode());
+    assertEquals(401, get("/metrics", "Authorization", "Bearer wrong").statusCode());
+  }
+
+  @Test
+  void theLinkSetsAnHttpOnlyCookieAndThePageComesWithItsPolicy() throws Exception {
+    var link = get("/?token=" + token());
+    assertEquals(303, link.statusCode());
+    assertEquals("/", link.headers().firstValue("Location").orElse(""));
+    String setCookie = link.headers().firstValue("Set-Cookie").orElse("");
+    assertTrue(setCookie.startsWith(cookie() + ";") && setCookie.contains("HttpOnly")
+        && setCookie.contains("SameSite=Strict"), setCookie);
+    var page = get("/", "Cookie", cookie());
+    assertEquals(200, page.statusCode());
+    assertTrue(page.body().contains("<script src=\"/monitor.js\""), page.body());
+    assertEquals(Monitor.CSP, page.headers().firstValue("Content-Security-Policy").orElse(""));
+    assertEquals("nosniff", page.headers().firstValue("X-Content-Type-Options").orElse(""));
+    String script = get("/monitor.js", "Cookie", cookie()).body();
+    assertFalse(script.contains("innerHTML") || script.contains("insertAdjacentHTML")
+        || script.contains("document.write"), "the page writes text as text");
+  }
+
+  @Test
+  void theSnapshotHoldsWhatWasSaidAsDataAndNoSecret() throws Exception {
+    var response = get("/api/snapshot", "Cookie", cookie());
+    assertEquals(200, response.statusCode());
+    assertTrue(response.headers().firstValue("Content-Type").orElse("")
+        .startsWith("application/json"));
+    Map<String, Object> snapshot = Json.parseObject(response.body());
+    assertEquals("ok", snapshot.get("database"));
+    assertEquals("curious", Json.at(snapshot, "agent", "mood"));
+    assertEquals("I read: " + HOSTILE, Json.at(snapshot, "steps", 0, "reply"));
+    assertEquals(1200.0, ((Number) Json.at(snapshot, "steps", 0, "prompt_tokens"))
+        .doubleValue());
+    assertEquals("Anna's note " + HOSTILE, Json.at(snapshot, "notes", 0, "summary"));
+    for (String secret : SECRETS.split(" ")) {
+      assertFalse(response.body().contains(secret), secret);
+      assertFalse(get("/", "Cookie", cookie()).body().contains(secret), secret);
+    }
+  }
+
+  @Test
+  void metricsAreInPrometheusTextFormatWithABearerToken() throws Exception {
+    var response = get("/metrics", "Authorization", "Bearer " + token());
+    assertEquals(200, response.statusCode());
+    var values = new HashMap<String, Double>();
+    for (String line : response.body().split("\n")) {
+      if (line.startsWith("#")) {
+        assertTrue(line.matches("# (HELP|TYPE) scrittabot_[a-z_]+ .+"), line);
+      } else {
+        assertTrue(line.matches("scrittabot_[a-z_]+(\\{[a-z]+=\"[a-z ]*\"})? -?[0-9.]+"), line);
+        values.put(line.substring(0, line.lastIndexOf(' ')),
+            Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)));
+      }
+    }
+    assertEquals(1.0, values.get("scrittabot_steps_total"));
+    assertEquals(1200.0, values.get("scrittabot_prompt_tokens_total"));
+    assertEquals(1.0, values.get("scrittabot_notes"));
+    assertEquals(1.0, values.get("scrittabot_up"));
+  }
+
+  @Test
+  void anotherHostOrOriginIsRefused() throws Exception {
+    assertEquals(403, get("/api/snapshot", "Cookie", cookie(), "Origin",
+        "http://evil.example").statusCode());
+    assertEquals(200, get("/api/snapshot", "Cookie", cookie(), "Origin",
+        monitor.url().substring(0, monitor.url().length() - 1)).statusCode());
+    // a DNS-rebinding page reaches the port under its own name: HttpClient will not send
+    // another Host header, so the request is written by hand
+    URI uri = URI.create(monitor.url());
+    try (var socket = new Socket(uri.getHost(), uri.getPort())) {
+      OutputStream out = socket.getOutputStream();
+      out.write(("GET /api/snapshot HTTP/1.1\r\nHost: evil.example:" + uri.getPort()
+          + "\r\nCookie: " + cookie() + "\r\nConnection: close\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      var in = new BufferedReader(new InputStreamReader(socket.getInputStream(),
+          StandardCharsets.US_ASCII));
+      assertTrue(in.readLine().startsWith("HTTP/1.1 421"));
+    }
+  }
+
+  @Test
+  void theTokenIsKeptOwnerOnlyAndABusyPortIsAWarning() throws Exception {
+    Path file = dir.resolve("state/monitor-token");
+    assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+    assertEquals(token(), Access.token(null, dir.resolve("state")), "the same after a restart");
+    assertEquals("mine", Access.token("mine", dir.resolve("state")), "monitor_token wins");
+    var raw = new HashMap<String, Object>(Map.of("openai_url", "http://127.0.0.1:9",
+        "model_llm", "m", "monitor_port", URI.create(monitor.url()).getPort(),
+        "state_dir", dir.resolve("state").toString()));
+    assertNull(Monitor.start(Config.fromMap(raw, true), memory, null), "port in use: off");
+  }
+}
