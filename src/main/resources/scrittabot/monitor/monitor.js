@@ -66,7 +66,10 @@ function show(snapshot) {
   status.className = away ? "away" : "";
   if (away) return;
   const agent = snapshot.agent || {};
-  document.getElementById("mood").textContent = agent.mood || "-";
+  // as the prompt says it: the moods above 0 of 10, or calm
+  const moods = Object.entries(agent.moods || {}).filter(([, level]) => level > 0)
+    .map(([mood, level]) => mood + " " + level + "/10");
+  document.getElementById("mood").textContent = moods.length ? moods.join(", ") : "calm";
   const goals = document.getElementById("goals");
   goals.replaceChildren();
   for (const goal of agent.goals || []) {

@@ -62,7 +62,7 @@ class MonitorIT {
         new Completion.Usage(1200, 40, 1100, 900, 800), 1700, "{\"window_start\": 1}", null,
         List.of(new Journal.Sent("lobby", "hello"))));
     memory.notes().make("Anna's note " + HOSTILE, List.of("hostile"));
-    memory.save("agent", "{\"mood\": \"curious\", \"goals\": [\"" + "learn <b>more</b>" + "\"]}");
+    memory.save("agent", "{\"moods\": {\"happy\": 3}, \"goals\": [\"learn <b>more</b>\"]}");
     assertTrue(memory.flush(Duration.ofSeconds(10)));
     var raw = new HashMap<String, Object>(Map.of("openai_url", "http://127.0.0.1:9",
         "model_llm", "m", "monitor_port", 0, "state_dir", dir.resolve("state").toString(),
@@ -102,7 +102,7 @@ class MonitorIT {
     for (String path : List.of("/", "/api/snapshot", "/metrics", "/monitor.js", "/?token=wrong")) {
       var response = get(path);
       assertEquals(401, response.statusCode(), path);
-      assertFalse(response.body().contains("curious"), path);
+      assertFalse(response.body().contains("happy"), path);
     }
     assertEquals(401, get("/api/snapshot", "Cookie", Access.COOKIE + "=wrong").statusCode());
     assertEquals(401, get("/metrics", "Authorization", "Bearer wrong").statusCode());
@@ -134,7 +134,8 @@ class MonitorIT {
         .startsWith("application/json"));
     Map<String, Object> snapshot = Json.parseObject(response.body());
     assertEquals("ok", snapshot.get("database"));
-    assertEquals("curious", Json.at(snapshot, "agent", "mood"));
+    assertEquals(3.0, ((Number) Json.at(snapshot, "agent", "moods", "happy")).doubleValue());
+    assertEquals("learn <b>more</b>", Json.at(snapshot, "agent", "goals", 0));
     assertEquals("I read: " + HOSTILE, Json.at(snapshot, "steps", 0, "reply"));
     assertEquals(1200.0, ((Number) Json.at(snapshot, "steps", 0, "prompt_tokens"))
         .doubleValue());
