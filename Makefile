@@ -14,7 +14,7 @@ JAR := target/scrittabot.jar
 AOT := target/sandbox.aot
 SOURCES := $(shell find src/main -type f) pom.xml
 
-.PHONY: install run console login test bench bench-agent clean tools config-check database
+.PHONY: install run console login test bench bench-agent clean tools browser config-check database
 
 install: $(JAR) $(AOT)
 
@@ -29,6 +29,10 @@ $(AOT): $(JAR)
 # Maven is the one build tool; install it from Debian when it is missing.
 tools:
 	@command -v mvn >/dev/null || { echo "installing maven"; apt-get update -qq && apt-get install -y -qq maven; }
+
+# The monitor page is tested in a real browser: Chromium from Debian, headless.
+browser:
+	@command -v chromium >/dev/null || { echo "installing chromium (the monitor's browser test)"; apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || { echo "chromium is missing and cannot be installed here (apt-get install chromium): the monitor's browser test will fail"; }
 
 config-check:
 	@test -f $(CONFIG) || { echo "$(CONFIG) is missing: copy config.example.yaml to $(CONFIG) and fill in your endpoints (see README.md)"; exit 1; }
@@ -55,7 +59,7 @@ login: install
 # end-to-end tests need a venv with Synapse and matrix-nio (made once, about a minute); its path,
 # the script's last line, reaches the test JVMs through the environment. The tests' PostgreSQL
 # is a throwaway cluster (pgvector is installed first if missing), removed when they end.
-test: install
+test: install browser
 	venv=$$(scripts/matrix-test-env) && export SCRITTABOT_MATRIX_VENV="$${venv##*$$'\n'}" && scripts/test-postgres run mvn -B -ntp verify
 
 # BENCH="recall facts" runs only those sections (see Benchmarks.java); the test classpath brings

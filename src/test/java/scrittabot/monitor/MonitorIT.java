@@ -198,4 +198,59 @@ class MonitorIT {
         "state_dir", dir.resolve("state").toString()));
     assertNull(Monitor.start(Config.fromMap(raw, true), memory, null), "port in use: off");
   }
+
+  /**
+   * The page in a real browser (headless Chromium from Debian; make test installs it): opened
+   * by its link, it draws the plot and the tables from the snapshot, and what chat and notes
+   * said stays text. Chromium prints the DOM once the page's script has run; a screenshot is
+   * kept in target/ for a look.
+   */
+  @Test
+  void inABrowserThePageDrawsItsPlotAndHostileTextStaysText() throws Exception {
+    String chromium = java.util.stream.Stream.of(System.getenv("PATH").split(":"))
+        .map(d -> Path.of(d, "chromium")).filter(Files::isExecutable).findFirst()
+        .map(Path::toString).orElseThrow(() -> new AssertionError("chromium is missing: "
+            + "'make test' installs it (apt-get install chromium)"));
+    String link = monitor.url() + "?token=" + token();
+    Path screenshot = Path.of("target/monitor-page.png").toAbsolutePath();
+    List<String> common = List.of(chromium, "--headless", "--no-sandbox", "--disable-gpu",
+        "--hide-scrollbars", "--window-size=1400,1000", "--virtual-time-budget=5000",
+        "--user-data-dir=" + dir.resolve("chromium"));
+    String dom = run(concat(common, "--dump-dom", link));
+    assertTrue(dom.contains("Mood: <span id=\"mood\">happy 3/10</span>"), dom);
+    assertTrue(dom.contains("<svg") && dom.contains("<rect class=\"prompt\""), "a plot: " + dom);
+    assertTrue(dom.contains("I read: &lt;img src=x onerror=alert(1)&gt; &lt;script&gt;alert(2)"
+        + "&lt;/script&gt;"), dom);
+    assertTrue(dom.contains("learn &lt;b&gt;more&lt;/b&gt;"), dom);
+    assertFalse(dom.contains("<img") || dom.contains("<b>more"), "no markup from the data");
+    run(concat(common, "--screenshot=" + screenshot, link));
+    assertTrue(Files.size(screenshot) > 10_000, "a screenshot of the page");
+  }
+
+  private static List<String> concat(List<String> first, String... more) {
+    var all = new java.util.ArrayList<>(first);
+    all.addAll(List.of(more));
+    return all;
+  }
+
+  /** Runs a command, returns its standard output; fails on a non-zero exit or after 90 s. */
+  private static String run(List<String> command) throws Exception {
+    Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD)
+        .start();
+    var out = new java.io.ByteArrayOutputStream();
+    Thread reader = Thread.ofVirtual().start(() -> {
+      try {
+        process.getInputStream().transferTo(out);
+      } catch (java.io.IOException e) {
+        // the process ended
+      }
+    });
+    if (!process.waitFor(90, java.util.concurrent.TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+      throw new AssertionError("chromium did not finish in 90 s: " + command);
+    }
+    reader.join();
+    assertEquals(0, process.exitValue(), "chromium: " + out);
+    return out.toString(StandardCharsets.UTF_8);
+  }
 }
