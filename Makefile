@@ -30,9 +30,10 @@ $(AOT): $(JAR)
 tools:
 	@command -v mvn >/dev/null || { echo "installing maven"; apt-get update -qq && apt-get install -y -qq maven; }
 
-# The monitor page is tested in a real browser: Chromium from Debian, headless.
+# The monitor page is tested in a real browser: Chromium from Debian, headless, driven through
+# Debian's chromedriver (Selenium Manager cannot download one here).
 browser:
-	@command -v chromium >/dev/null || { echo "installing chromium (the monitor's browser test)"; apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || { echo "chromium is missing and cannot be installed here (apt-get install chromium): the monitor's browser test will fail"; }
+	@{ command -v chromium && command -v chromedriver; } >/dev/null || { echo "installing chromium and chromedriver (the monitor's browser test)"; apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; } || { echo "chromium or chromedriver is missing and cannot be installed here (apt-get install chromium chromium-driver): the monitor's browser test will fail"; }
 
 config-check:
 	@test -f $(CONFIG) || { echo "$(CONFIG) is missing: copy config.example.yaml to $(CONFIG) and fill in your endpoints (see README.md)"; exit 1; }

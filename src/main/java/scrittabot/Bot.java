@@ -113,6 +113,11 @@ public final class Bot implements AutoCloseable {
     return kernel.run();
   }
 
+  /** Shows each step live to {@code watcher} (the monitor page). */
+  public void watch(scrittabot.kernel.Watcher watcher) {
+    kernel.watch(watcher);
+  }
+
   public void stop(String reason) {
     kernel.stop(reason);
   }

@@ -74,6 +74,7 @@ public final class Kernel {
   private final List<Event.UserMessage> toAnswer = new ArrayList<>();
   private int failures;
   private int sameFailures;
+  private volatile Watcher watcher = Watcher.NONE;
 
   public Kernel(EventQueue queue, Journal journal, Recaller recaller, LlmClient llm,
       Sandbox sandbox, Prompt prompt, AgentState state, Flow flow, TokenEstimate estimate,
@@ -89,6 +90,11 @@ public final class Kernel {
     this.flow = flow;
     this.estimate = estimate;
     this.calls = calls;
+  }
+
+  /** Someone to tell, live, what each step does (the monitor page). */
+  public void watch(Watcher w) {
+    watcher = w == null ? Watcher.NONE : w;
   }
 
   /** Runs until the agent shuts down or {@link #stop} is called; returns the reason. */
@@ -175,6 +181,7 @@ public final class Kernel {
     List<Queued> batch = fitting(pending);
     List<Event> events = Queued.events(batch);
     channel.stepStarted(events);
+    watcher.stepStarted(steps + 1, events);
     boolean handled = false; // also when interrupted: the events were not dealt with
     boolean crashed = false;
     try {
@@ -190,6 +197,8 @@ public final class Kernel {
       // at once, in the channel.
       boolean turnOver = handled && (crashed || flow.sleeping() || flow.shutdownReason() != null);
       channel.stepEnded(events, turnOver);
+      watcher.stepEnded(steps, !flow.sleeping() ? null
+          : flow.sleepUntil() == null ? Instant.EPOCH : flow.sleepUntil());
     }
     if (crashed) {
       pause();
@@ -242,7 +251,10 @@ public final class Kernel {
       var held = new ArrayList<String>();
       Consumer<String> guarded = code -> runUnlessCopied(code, blocks, held, outputs);
       Completion completion = calls.agent(() -> llm.chat(messages, prompt.replyTokens(),
-          delta -> blocks.feed(delta).forEach(guarded)));
+          delta -> {
+            watcher.replied(delta);
+            blocks.feed(delta).forEach(guarded);
+          }));
       finishBlocks(blocks, cut(completion), outputs, guarded);
       if (!held.isEmpty() && running) {
         log.info("step {}: the reply's code copies an earlier step's; it did not run, and the "
@@ -251,7 +263,10 @@ public final class Kernel {
         blocks.reset();
         completion = calls.agent(() -> llm.chat(messages, prompt.replyTokens(),
             llm.sampling().varied(),
-            delta -> blocks.feed(delta).forEach(code -> runCode(code, outputs))));
+            delta -> {
+              watcher.replied(delta);
+              blocks.feed(delta).forEach(code -> runCode(code, outputs));
+            }));
         finishBlocks(blocks, cut(completion), outputs, code -> runCode(code, outputs));
       }
       reply = completion.text();
@@ -451,6 +466,7 @@ public final class Kernel {
     Execution result = sandbox.run(code);
     log.debug("code output:\n{}{}", result.output(),
         result.error() == null ? "" : "\nerror: " + result.error());
+    watcher.ran(code, result.output(), result.error());
     outputs.add(new Event.CodeOutput(Instant.now(), result.output(), result.error()));
     if (result.reset() != null) {
       outputs.add(notice("The Python sandbox was restarted: variables, functions and imports "

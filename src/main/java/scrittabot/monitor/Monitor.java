@@ -15,6 +15,7 @@ import org.slf4j.LoggerFactory;
 import scrittabot.Config;
 import scrittabot.Json;
 import scrittabot.Resources;
+import scrittabot.kernel.Watcher;
 import scrittabot.library.Library;
 import scrittabot.memory.Memory;
 
@@ -39,6 +40,7 @@ public final class Monitor implements AutoCloseable {
   private final Memory memory;
   private final Library library;
   private final String url;
+  private final Live live = new Live();
 
   private Monitor(HttpServer server, ExecutorService executor, Access access, Memory memory,
       Library library, String url) {
@@ -81,6 +83,11 @@ public final class Monitor implements AutoCloseable {
     return null;
   }
 
+  /** What the kernel tells, live, to the pages open now. */
+  public Watcher live() {
+    return live;
+  }
+
   /** The page's address, without the token. */
   public String url() {
     return url;
@@ -113,6 +120,7 @@ public final class Monitor implements AutoCloseable {
       switch (path) {
         case "/api/snapshot" -> send(exchange, 200, "application/json",
             Json.write(Snapshot.read(memory, library)));
+        case "/api/live" -> live.stream(exchange);
         case "/metrics" -> send(exchange, 200, "text/plain; version=0.0.4",
             Metrics.text(memory));
         default -> {

@@ -99,5 +99,57 @@ async function refresh() {
   }
 }
 
+function pre(text, cls) {
+  const p = document.createElement("pre");
+  p.className = "text" + (cls ? " " + cls : "");
+  p.textContent = text;
+  return p;
+}
+
+function nowState(data) {
+  const state = document.getElementById("now-state");
+  if (data.state === "thinking") {
+    state.textContent = "awake: step " + data.step + " in progress";
+  } else if (data.state === "resting") {
+    state.textContent = "asleep after step " + data.step + (data.until ? " until " + time(data.until) : ", until a message comes");
+  } else {
+    state.textContent = "waiting for events" + (data.step ? " (last step " + data.step + ")" : "");
+  }
+}
+
+// The step in progress, live: Server-Sent Events from /api/live (the cookie goes with them).
+// EventSource reconnects by itself after a restart of the bot or a network hiccup.
+function live() {
+  const source = new EventSource("/api/live");
+  const reply = document.getElementById("now-reply");
+  const runs = document.getElementById("now-runs");
+  source.addEventListener("now", e => {
+    const data = JSON.parse(e.data);
+    nowState(data);
+    document.getElementById("now-events").textContent = (data.events || []).join("\n");
+    reply.textContent = data.reply || "";
+  });
+  source.addEventListener("step", e => {
+    const data = JSON.parse(e.data);
+    nowState(data);
+    document.getElementById("now-events").textContent = data.events.join("\n");
+    reply.textContent = "";
+    runs.replaceChildren();
+  });
+  source.addEventListener("reply", e => {
+    reply.textContent += JSON.parse(e.data).text;
+  });
+  source.addEventListener("ran", e => {
+    const data = JSON.parse(e.data);
+    runs.appendChild(pre(data.code));
+    runs.appendChild(pre(data.output + (data.error ? "\n" + data.error : ""), data.error ? "error" : ""));
+  });
+  source.addEventListener("ended", e => {
+    nowState(JSON.parse(e.data));
+    refresh();
+  });
+}
+
 refresh();
+live();
 setInterval(refresh, 2000);

@@ -1,0 +1,127 @@
+package scrittabot.monitor;
+
+import com.sun.net.httpserver.HttpExchange;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import scrittabot.Json;
+import scrittabot.kernel.Event;
+import scrittabot.kernel.Watcher;
+
+/**
+ * The step in progress, live: the kernel tells it what happens, and it passes that on to each
+ * page as Server-Sent Events. The kernel's calls only copy and offer to bounded queues: a
+ * browser that stops reading fills its queue and is dropped, and never slows the kernel.
+ */
+final class Live implements Watcher {
+  static final int QUEUE = 1000;
+  private static final int MAX_REPLY_CHARS = 20_000;
+  private static final long KEEPALIVE_SECONDS = 15;
+
+  private final List<Client> clients = new CopyOnWriteArrayList<>();
+  // what a page opened mid-step needs to catch up: written on the kernel's thread only
+  private volatile Map<String, Object> now = Map.of("state", "waiting");
+  private final StringBuilder reply = new StringBuilder();
+
+  private record Client(BlockingQueue<String> events) {}
+
+  @Override
+  public void stepStarted(long step, List<Event> events) {
+    synchronized (reply) {
+      reply.setLength(0);
+    }
+    var event = new LinkedHashMap<String, Object>();
+    event.put("state", "thinking");
+    event.put("step", step);
+    event.put("events", events.stream().map(Event::render).toList());
+    now = event;
+    publish("step", event);
+  }
+
+  @Override
+  public void replied(String delta) {
+    synchronized (reply) {
+      if (reply.length() < MAX_REPLY_CHARS) {
+        reply.append(delta);
+      }
+    }
+    publish("reply", Map.of("text", delta));
+  }
+
+  @Override
+  public void ran(String code, String output, String error) {
+    var event = new LinkedHashMap<String, Object>();
+    event.put("code", code);
+    event.put("output", output);
+    event.put("error", error);
+    publish("ran", event);
+  }
+
+  @Override
+  public void stepEnded(long step, Instant restingUntil) {
+    var event = new LinkedHashMap<String, Object>();
+    event.put("state", restingUntil == null ? "waiting" : "resting");
+    event.put("step", step);
+    event.put("until", restingUntil == null || restingUntil.equals(Instant.EPOCH) ? null
+        : restingUntil.toString());
+    now = event;
+    publish("ended", event);
+  }
+
+  private void publish(String type, Map<String, Object> data) {
+    String message = "event: " + type + "\ndata: " + Json.write(data) + "\n\n";
+    for (Client c : clients) {
+      if (!c.events().offer(message)) {
+        clients.remove(c); // it stopped reading: its stream ends at the next keep-alive
+        c.events().clear();
+        c.events().offer("");
+      }
+    }
+  }
+
+  /** Streams events to one page until it goes away or is dropped; on a virtual thread. */
+  void stream(HttpExchange exchange) throws IOException {
+    var client = new Client(new ArrayBlockingQueue<>(QUEUE));
+    clients.add(client);
+    try {
+      exchange.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
+      exchange.sendResponseHeaders(200, 0);
+      OutputStream out = exchange.getResponseBody();
+      var caughtUp = new LinkedHashMap<String, Object>(now);
+      synchronized (reply) {
+        caughtUp.put("reply", reply.toString());
+      }
+      write(out, "event: now\ndata: " + Json.write(caughtUp) + "\n\n");
+      while (clients.contains(client)) {
+        String message = client.events().poll(KEEPALIVE_SECONDS, TimeUnit.SECONDS);
+        if (message == null) {
+          write(out, ": still here\n\n");
+        } else if (!message.isEmpty()) {
+          write(out, message);
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      clients.remove(client);
+    }
+  }
+
+  private static void write(OutputStream out, String text) throws IOException {
+    out.write(text.getBytes(StandardCharsets.UTF_8));
+    out.flush();
+  }
+
+  /** Pages connected now (for tests and /metrics). */
+  int clients() {
+    return clients.size();
+  }
+}
