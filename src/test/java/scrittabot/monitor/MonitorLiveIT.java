@@ -24,6 +24,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
 import scrittabot.Bot;
 import scrittabot.Config;
 import scrittabot.Json;
@@ -155,6 +156,30 @@ class MonitorLiveIT {
         awaitSent(i + 1);
       }
       assertEquals(40, channel.sent().size());
+    }
+  }
+
+  @Test
+  void inABrowserTheStepAppearsLive() throws Exception {
+    var browser = MonitorIT.browser(dir.resolve("chromium"));
+    try {
+      browser.get(monitor.url() + "?token=" + Files.readString(dir.resolve(
+          "state/monitor-token")).strip());
+      MonitorIT.waitFor(() -> browser.findElement(By.id("now-state")).getText()
+          .equals("waiting for events"), "the live view connects");
+      say("please say hello from the page");
+      MonitorIT.waitFor(() -> browser.findElement(By.id("now-reply")).getText()
+          .contains("send_message('hello from the page')"), "the reply, streamed");
+      MonitorIT.waitFor(() -> browser.findElement(By.id("now-runs")).getText()
+          .contains("sent"), "the code's output");
+      MonitorIT.waitFor(() -> browser.findElement(By.id("now-state")).getText()
+          .startsWith("asleep after step 1"), "the step's end: the agent rests");
+      MonitorIT.waitFor(() -> browser.findElement(By.cssSelector("#steps tbody tr td.text"))
+          .getText().contains("hello from the page"), "the step in the timeline");
+      Files.write(Path.of("target/monitor-live.png"),
+          browser.getScreenshotAs(org.openqa.selenium.OutputType.BYTES));
+    } finally {
+      browser.quit();
     }
   }
 
