@@ -31,7 +31,7 @@ final class Live implements Watcher {
   private volatile Map<String, Object> now = Map.of("state", "waiting");
   private final StringBuilder reply = new StringBuilder();
 
-  private record Client(BlockingQueue<String> events) {}
+  private record Client(BlockingQueue<String> events, HttpExchange exchange) {}
 
   @Override
   public void stepStarted(long step, List<Event> events) {
@@ -79,17 +79,17 @@ final class Live implements Watcher {
   private void publish(String type, Map<String, Object> data) {
     String message = "event: " + type + "\ndata: " + Json.write(data) + "\n\n";
     for (Client c : clients) {
-      if (!c.events().offer(message)) {
-        clients.remove(c); // it stopped reading: its stream ends at the next keep-alive
-        c.events().clear();
-        c.events().offer("");
+      if (!c.events().offer(message) && clients.remove(c)) {
+        // it stopped reading: its connection is closed, which also ends a write stuck on it
+        // (on a thread of its own: closing may wait, the kernel must not)
+        Thread.ofVirtual().start(c.exchange()::close);
       }
     }
   }
 
   /** Streams events to one page until it goes away or is dropped; on a virtual thread. */
   void stream(HttpExchange exchange) throws IOException {
-    var client = new Client(new ArrayBlockingQueue<>(QUEUE));
+    var client = new Client(new ArrayBlockingQueue<>(QUEUE), exchange);
     clients.add(client);
     try {
       exchange.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
@@ -102,11 +102,7 @@ final class Live implements Watcher {
       write(out, "event: now\ndata: " + Json.write(caughtUp) + "\n\n");
       while (clients.contains(client)) {
         String message = client.events().poll(KEEPALIVE_SECONDS, TimeUnit.SECONDS);
-        if (message == null) {
-          write(out, ": still here\n\n");
-        } else if (!message.isEmpty()) {
-          write(out, message);
-        }
+        write(out, message == null ? ": still here\n\n" : message);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
