@@ -188,7 +188,13 @@ public final class Indexer implements AutoCloseable {
       return;
     }
     if (isImage(d)) {
-      byName(d, file, "summaries are off (index_calls_per_document is 0)");
+      byte[] data;
+      try {
+        data = Files.readAllBytes(file);
+      } catch (java.io.IOException e) {
+        data = null; // its size is not known; the name still says something
+      }
+      byName(d, data, "summaries are off (index_calls_per_document is 0)");
       return;
     }
     String name = d.filename();
@@ -255,10 +261,7 @@ public final class Indexer implements AutoCloseable {
         notices.accept(notice(done(name, chunks, 0)));
         return;
       }
-      log.warn("summarising {} waits {} s: {}", name, llmPause.toSeconds(), e.getMessage());
-      Thread.sleep(llmPause.toMillis());
-      llmPause = llmPause.multipliedBy(2).compareTo(MAX_LLM_PAUSE) > 0 ? MAX_LLM_PAUSE
-          : llmPause.multipliedBy(2);
+      waitForLlm("summarising " + name, e);
       return;
     }
     finish(d, "indexed", chunks + " chunks, " + summaries + " summaries");
@@ -279,11 +282,13 @@ public final class Indexer implements AutoCloseable {
       finish(d, "failed", "the file is gone from the files folder");
       return;
     }
-    ChatMessage.Image image;
+    byte[] data = null;
+    ChatMessage.Image image = null;
     try {
-      image = Images.forLlm(Files.readAllBytes(file));
+      data = Files.readAllBytes(file);
+      image = Images.forLlm(data);
     } catch (java.io.IOException e) {
-      image = null;
+      // not an image Java can read: said below
     }
     if (image == null) {
       finish(d, "failed", "it cannot be read as an image");
@@ -292,7 +297,7 @@ public final class Indexer implements AutoCloseable {
       return;
     }
     if (noVision != null) {
-      byName(d, file, noVision);
+      byName(d, data, noVision);
       return;
     }
     Summarizer.Description description;
@@ -305,18 +310,14 @@ public final class Indexer implements AutoCloseable {
       boolean refused = status / 100 == 4 && status != 408 && status != 429
           || status >= 500 && String.valueOf(e.getMessage()).toLowerCase().contains("image");
       if (!refused) {
-        log.warn("describing {} waits {} s: {}", d.filename(), llmPause.toSeconds(),
-            e.getMessage());
-        Thread.sleep(llmPause.toMillis());
-        llmPause = llmPause.multipliedBy(2).compareTo(MAX_LLM_PAUSE) > 0 ? MAX_LLM_PAUSE
-            : llmPause.multipliedBy(2);
+        waitForLlm("describing " + d.filename(), e);
         return;
       }
       noVision = "the LLM cannot see images (it answered: " + e.getMessage() + ")";
       log.warn("{}: images are indexed by their names until the next start", noVision);
       notices.accept(notice("The LLM cannot see images, so " + d.filename() + " and the "
           + "images after it are indexed by their names only."));
-      byName(d, file, noVision);
+      byName(d, data, noVision);
       return;
     }
     storeDescription(d.id(), description);
@@ -326,11 +327,19 @@ public final class Indexer implements AutoCloseable {
         + description.brief() + ")."));
   }
 
+  /** Waits before the LLM is asked again: 30 s, doubling up to 10 min while it keeps failing. */
+  private void waitForLlm(String what, LlmException e) throws InterruptedException {
+    log.warn("{} waits {} s: {}", what, llmPause.toSeconds(), e.getMessage());
+    Thread.sleep(llmPause.toMillis());
+    llmPause = llmPause.multipliedBy(2).compareTo(MAX_LLM_PAUSE) > 0 ? MAX_LLM_PAUSE
+        : llmPause.multipliedBy(2);
+  }
+
   /** An image indexed by its name and size alone, and why. */
-  private void byName(Document d, Path file, String why) throws SQLException {
+  private void byName(Document d, byte[] data, String why) throws SQLException {
     int[] size = null;
     try {
-      size = Images.size(Files.readAllBytes(file));
+      size = data == null ? null : Images.size(data);
     } catch (java.io.IOException e) {
       // its size is not known; the name still says something
     }

@@ -77,6 +77,9 @@ final class Live implements Watcher {
   }
 
   private void publish(String type, Map<String, Object> data) {
+    if (clients.isEmpty()) {
+      return; // no page open: nothing to write on the kernel's thread
+    }
     String message = "event: " + type + "\ndata: " + Json.write(data) + "\n\n";
     for (Client c : clients) {
       if (!c.events().offer(message) && clients.remove(c)) {

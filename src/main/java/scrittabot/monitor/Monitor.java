@@ -31,6 +31,7 @@ public final class Monitor implements AutoCloseable {
   static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; "
       + "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "
       + "frame-ancestors 'none'";
+  private static final String TEXT = "text/plain; charset=utf-8";
   private static final Map<String, String> STATIC = Map.of(
       "/", "page.html", "/monitor.js", "monitor.js", "/monitor.css", "monitor.css");
 
@@ -102,11 +103,11 @@ public final class Monitor implements AutoCloseable {
       headers.set("Cache-Control", "no-store");
       Access.Refusal refusal = access.check(exchange);
       if (refusal != null) {
-        send(exchange, refusal.status(), "text/plain", refusal.reason() + "\n");
+        send(exchange, refusal.status(), TEXT, refusal.reason() + "\n");
         return;
       }
       if (!exchange.getRequestMethod().equals("GET")) {
-        send(exchange, 405, "text/plain", "only GET\n");
+        send(exchange, 405, TEXT, "only GET\n");
         return;
       }
       String path = exchange.getRequestURI().getPath();
@@ -114,19 +115,19 @@ public final class Monitor implements AutoCloseable {
         // the token moves from the address (and the browser's history) into a cookie
         headers.add("Set-Cookie", access.cookie());
         headers.set("Location", path);
-        send(exchange, 303, "text/plain", "");
+        send(exchange, 303, TEXT, "");
         return;
       }
       switch (path) {
-        case "/api/snapshot" -> send(exchange, 200, "application/json",
+        case "/api/snapshot" -> send(exchange, 200, "application/json; charset=utf-8",
             Json.write(Snapshot.read(memory, library)));
         case "/api/live" -> live.stream(exchange);
-        case "/metrics" -> send(exchange, 200, "text/plain; version=0.0.4",
+        case "/metrics" -> send(exchange, 200, "text/plain; version=0.0.4; charset=utf-8",
             Metrics.text(memory));
         default -> {
           String resource = STATIC.get(path);
           if (resource == null) {
-            send(exchange, 404, "text/plain", "no such page\n");
+            send(exchange, 404, TEXT, "no such page\n");
           } else {
             send(exchange, 200, type(resource), Resources.text(Monitor.class, resource));
           }
@@ -147,8 +148,7 @@ public final class Monitor implements AutoCloseable {
   private static void send(HttpExchange exchange, int status, String type, String body)
       throws IOException {
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-    exchange.getResponseHeaders().set("Content-Type", type.contains("charset") || status == 303
-        ? type : type + "; charset=utf-8");
+    exchange.getResponseHeaders().set("Content-Type", type);
     exchange.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
     if (bytes.length > 0) {
       exchange.getResponseBody().write(bytes);

@@ -108,9 +108,9 @@ class MonitorLiveIT {
         // the monitor closed at the end of the test
       }
     });
-    await(() -> lines.contains("event: now"), "the page catches up on connecting");
+    MonitorIT.waitFor(() -> lines.contains("event: now"), "the page catches up on connecting");
     say("please say hello there");
-    await(() -> lines.contains("event: ended"), "the step ends on the page");
+    MonitorIT.waitFor(() -> lines.contains("event: ended"), "the step ends on the page");
     var events = new ArrayList<String>();
     var reply = new StringBuilder();
     Map<String, Object> ran = null;
@@ -184,15 +184,6 @@ class MonitorLiveIT {
   }
 
   private void awaitSent(int n) throws Exception {
-    await(() -> channel.sent().size() >= n, n + " messages sent");
-  }
-
-  private static void await(java.util.function.BooleanSupplier done, String what)
-      throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (!done.getAsBoolean()) {
-      assertTrue(System.nanoTime() < deadline, "in 30 s: " + what);
-      Thread.sleep(20);
-    }
+    MonitorIT.waitFor(() -> channel.sent().size() >= n, n + " messages sent");
   }
 }
