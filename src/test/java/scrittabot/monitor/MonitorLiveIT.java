@@ -174,8 +174,10 @@ class MonitorLiveIT {
           .contains("sent"), "the code's output");
       MonitorIT.waitFor(() -> browser.findElement(By.id("now-state")).getText()
           .startsWith("asleep after step 1"), "the step's end: the agent rests");
-      MonitorIT.waitFor(() -> browser.findElement(By.cssSelector("#steps tbody tr td.text"))
-          .getText().contains("hello from the page"), "the step in the timeline");
+      // the row comes with a snapshot once the step is written (the memory writes behind)
+      MonitorIT.waitFor(() -> browser.findElements(By.cssSelector("#steps tbody tr td.text"))
+          .stream().anyMatch(e -> e.getText().contains("hello from the page")),
+          "the step in the timeline");
       Files.write(Path.of("target/monitor-live.png"),
           browser.getScreenshotAs(org.openqa.selenium.OutputType.BYTES));
     } finally {
