@@ -8,10 +8,12 @@ import scrittabot.context.Prompt;
 import scrittabot.context.TokenEstimate;
 import scrittabot.kernel.AgentState;
 import scrittabot.kernel.Channel;
+import scrittabot.kernel.Event;
 import scrittabot.kernel.EventQueue;
 import scrittabot.kernel.Flow;
 import scrittabot.kernel.Journal;
 import scrittabot.kernel.Kernel;
+import scrittabot.kernel.Pause;
 import scrittabot.library.Indexer;
 import scrittabot.library.Library;
 import scrittabot.library.Summarizer;
@@ -38,6 +40,8 @@ public final class Bot implements AutoCloseable {
   private final Kernel kernel;
   private final Prompt prompt;
   private final Indexer indexer;
+  private final Pause pause;
+  private final EventQueue queue;
 
   public Bot(Config config, Memory memory, Library library, EventQueue queue, Channel channel) {
     this(config, memory, library, queue, channel, new LlmClient(config));
@@ -69,8 +73,14 @@ public final class Bot implements AutoCloseable {
         : new Summarizer(memory.database(), backgroundLlm, calls, config.indexCallsPerDocument(),
             config.contextLlm(), chunkChars);
     this.indexer = new Indexer(library, memory.database(), chunkChars, summarizer, queue::put);
+    this.pause = new Pause(memory);
+    pause.onChange(paused -> {
+      calls.holdBackground(paused);
+      indexer.hold(paused);
+    });
     this.kernel = new Kernel(queue, memory, memory.recaller(), llm, sandbox, prompt, state, flow,
-        estimate, calls);
+        estimate, calls, pause);
+    this.queue = queue;
   }
 
   /** The library of files_dir, with its metadata in the memory's database; not started yet. */
@@ -116,6 +126,17 @@ public final class Bot implements AutoCloseable {
   /** Shows each step live to {@code watcher} (the monitor page). */
   public void watch(scrittabot.kernel.Watcher watcher) {
     kernel.watch(watcher);
+  }
+
+  /** The monitor's pause: no steps and no librarian work while it lasts. */
+  public Pause pause() {
+    return pause;
+  }
+
+  /** Wakes the agent for a step now (from the monitor page); it waits out a pause. */
+  public void wakeNow() {
+    queue.put(new Event.SystemNotice(java.time.Instant.now(),
+        "You were woken from the monitor page.", true));
   }
 
   public void stop(String reason) {

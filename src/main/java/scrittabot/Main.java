@@ -17,7 +17,6 @@ import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
 import scrittabot.console.ConsoleChannel;
 import scrittabot.kernel.EventQueue;
-import scrittabot.kernel.Watcher;
 import scrittabot.library.Library;
 import scrittabot.llm.Replay;
 import scrittabot.matrix.Login;
@@ -109,9 +108,8 @@ public final class Main {
         Library library = startLibrary(config, memory);
         Monitor monitor = Monitor.start(config, memory, library); // null: off, said why
         try {
-          Watcher watcher = monitor == null ? Watcher.NONE : monitor.live();
-          return options.console() ? runConsole(config, memory, library, watcher)
-              : runMatrix(config, memory, library, watcher);
+          return options.console() ? runConsole(config, memory, library, monitor)
+              : runMatrix(config, memory, library, monitor);
         } finally {
           if (monitor != null) {
             monitor.close();
@@ -163,14 +161,22 @@ public final class Main {
     }
   }
 
-  private static int runMatrix(Config config, Memory memory, Library library, Watcher watcher)
+  /** The monitor page (null when off) watches the bot's steps and may pause and wake it. */
+  private static void show(Bot bot, Monitor monitor) {
+    if (monitor != null) {
+      bot.watch(monitor.live());
+      monitor.control(bot.pause(), bot::wakeNow);
+    }
+  }
+
+  private static int runMatrix(Config config, Memory memory, Library library, Monitor monitor)
       throws Config.ConfigException {
     var log = LoggerFactory.getLogger(Main.class);
     var queue = new EventQueue(memory);
     Thread main = Thread.currentThread();
     try (var matrix = new MatrixChannel(config, queue, memory, library);
         var bot = new Bot(config, memory, library, queue, matrix)) {
-      bot.watch(watcher);
+      show(bot, monitor);
       memory.onLockLost(() -> bot.stop("another bot took the database while it was away"));
       // The main thread may still wait for the homeserver at start: interrupt that too.
       Signal.handle(new Signal("TERM"), s -> {
@@ -243,12 +249,12 @@ public final class Main {
   }
 
   private static int runConsole(Config config, Memory memory, Library library,
-      Watcher watcher) {
+      Monitor monitor) {
     var log = LoggerFactory.getLogger(Main.class);
     var queue = new EventQueue(memory);
     var console = new ConsoleChannel(queue, System.in, System.out);
     try (var bot = new Bot(config, memory, library, queue, console)) {
-      bot.watch(watcher);
+      show(bot, monitor);
       memory.onLockLost(() -> bot.stop("another bot took the database while it was away"));
       Signal.handle(new Signal("TERM"), s -> bot.stop("SIGTERM"));
       Signal.handle(new Signal("INT"), s -> bot.stop("interrupted"));

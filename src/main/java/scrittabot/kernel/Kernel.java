@@ -63,6 +63,7 @@ public final class Kernel {
   private final Flow flow;
   private final TokenEstimate estimate;
   private final LlmScheduler calls;
+  private final Pause pause;
   private volatile boolean running;
   private volatile Thread thread;
   private long steps;
@@ -78,7 +79,7 @@ public final class Kernel {
 
   public Kernel(EventQueue queue, Journal journal, Recaller recaller, LlmClient llm,
       Sandbox sandbox, Prompt prompt, AgentState state, Flow flow, TokenEstimate estimate,
-      LlmScheduler calls) {
+      LlmScheduler calls, Pause pause) {
     this.queue = queue;
     this.journal = journal;
     this.recaller = recaller;
@@ -90,6 +91,7 @@ public final class Kernel {
     this.flow = flow;
     this.estimate = estimate;
     this.calls = calls;
+    this.pause = pause;
   }
 
   /** Someone to tell, live, what each step does (the monitor page). */
@@ -104,7 +106,15 @@ public final class Kernel {
     try {
       while (running) {
         calls.agentIdle(); // background work may use the LLM while the agent waits
+        if (pause.paused()) {
+          pause.awaitResumed();
+          continue;
+        }
         List<Queued> events = nextEvents();
+        if (events != null && pause.paused()) {
+          queue.putFirst(events); // they wait for the resume
+          continue;
+        }
         if (events != null) {
           calls.agentBusy();
         }

@@ -53,6 +53,7 @@ public final class Indexer implements AutoCloseable {
   private final Semaphore summaryWork = new Semaphore(0);
   private final List<Thread> threads = new ArrayList<>();
   private Duration llmPause = IDLE_CHECK;
+  private boolean held; // the agent is paused: no new work starts
   /** Why images go by their names: the LLM refused to look at one; null until then. */
   private volatile String noVision;
 
@@ -101,6 +102,18 @@ public final class Indexer implements AutoCloseable {
     summaryWork.release(); // images go to the summaries' thread at once
   }
 
+  /** Holds the work (what is under way ends first) or lets it go on: the monitor's pause. */
+  public synchronized void hold(boolean hold) {
+    held = hold;
+    notifyAll();
+  }
+
+  private synchronized void awaitLetGo() throws InterruptedException {
+    while (held) {
+      wait();
+    }
+  }
+
   @Override
   public void close() {
     threads.forEach(Thread::interrupt);
@@ -130,6 +143,7 @@ public final class Indexer implements AutoCloseable {
       Work handler) {
     try {
       while (!Thread.currentThread().isInterrupted()) {
+        awaitLetGo();
         Document next = null;
         try {
           next = next(states, takes);

@@ -37,6 +37,7 @@ public final class LlmScheduler {
   private final ArrayDeque<Long> agentCalls = new ArrayDeque<>();
   private final ArrayDeque<Long> backgroundCalls = new ArrayDeque<>();
   private boolean agentBusy;
+  private boolean held; // the agent is paused: the background waits too
   private long idleSince = System.nanoTime();
   private LlmClient backgroundClient; // the client of the background call in flight, if any
   private boolean cancelled;
@@ -57,6 +58,20 @@ public final class LlmScheduler {
     if (backgroundClient != null && !cancelled) {
       cancelled = true;
       log.info("a background LLM call is cancelled: the agent needs the LLM");
+      backgroundClient.cancel();
+    }
+    notifyAll();
+  }
+
+  /**
+   * Holds the background's calls (a call in flight is cancelled and done again later), or lets
+   * them go on: the monitor's pause.
+   */
+  public synchronized void holdBackground(boolean hold) {
+    held = hold;
+    if (hold && backgroundClient != null && !cancelled) {
+      cancelled = true;
+      log.info("a background LLM call is cancelled: the agent is paused");
       backgroundClient.cancel();
     }
     notifyAll();
@@ -108,7 +123,7 @@ public final class LlmScheduler {
         long now = System.nanoTime();
         forgetOld(now);
         long wait;
-        if (agentBusy) {
+        if (agentBusy || held) {
           wait = 0; // until notified
         } else if (now - idleSince < idleNanos) {
           wait = idleNanos - (now - idleSince);

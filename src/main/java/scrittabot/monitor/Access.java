@@ -54,9 +54,7 @@ final class Access {
       }
     }
     Files.createDirectories(stateDir);
-    byte[] random = new byte[24];
-    new SecureRandom().nextBytes(random);
-    String made = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+    String made = random();
     Path partial = stateDir.resolve(TOKEN_FILE + ".part");
     Files.writeString(partial, made + "\n");
     try {
@@ -66,6 +64,13 @@ final class Access {
     }
     Files.move(partial, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     return made;
+  }
+
+  /** 24 random bytes, as URL-safe text. */
+  static String random() {
+    byte[] random = new byte[24];
+    new SecureRandom().nextBytes(random);
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(random);
   }
 
   /** Why a request is refused (status and words), or null when it may pass. */

@@ -76,6 +76,11 @@ final class Live implements Watcher {
     publish("ended", event);
   }
 
+  /** The agent was paused (true) or resumed; from the thread that did it. */
+  void paused(boolean paused) {
+    publish("pause", Map.of("paused", paused));
+  }
+
   private void publish(String type, Map<String, Object> data) {
     if (clients.isEmpty()) {
       return; // no page open: nothing to write on the kernel's thread

@@ -15,6 +15,7 @@ import org.slf4j.LoggerFactory;
 import scrittabot.Config;
 import scrittabot.Json;
 import scrittabot.Resources;
+import scrittabot.kernel.Pause;
 import scrittabot.kernel.Watcher;
 import scrittabot.library.Library;
 import scrittabot.memory.Memory;
@@ -32,6 +33,7 @@ public final class Monitor implements AutoCloseable {
       + "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "
       + "frame-ancestors 'none'";
   private static final String TEXT = "text/plain; charset=utf-8";
+  private static final String JSON = "application/json; charset=utf-8";
   private static final Map<String, String> STATIC = Map.of(
       "/", "page.html", "/monitor.js", "monitor.js", "/monitor.css", "monitor.css");
 
@@ -42,6 +44,10 @@ public final class Monitor implements AutoCloseable {
   private final Library library;
   private final String url;
   private final Live live = new Live();
+  /** Sent back by the page with each POST: another site cannot read it, so cannot forge one. */
+  private final String csrf = Access.random();
+  private volatile Pause pause;
+  private volatile Runnable wakeNow;
 
   private Monitor(HttpServer server, ExecutorService executor, Access access, Memory memory,
       Library library, String url) {
@@ -89,6 +95,16 @@ public final class Monitor implements AutoCloseable {
     return live;
   }
 
+  /**
+   * Lets the page pause, resume and wake the agent, and nothing else: {@code wakeNow} queues
+   * an event that wakes it.
+   */
+  public void control(Pause pause, Runnable wakeNow) {
+    this.pause = pause;
+    this.wakeNow = wakeNow;
+    pause.onChange(live::paused);
+  }
+
   /** The page's address, without the token. */
   public String url() {
     return url;
@@ -106,11 +122,15 @@ public final class Monitor implements AutoCloseable {
         send(exchange, refusal.status(), TEXT, refusal.reason() + "\n");
         return;
       }
-      if (!exchange.getRequestMethod().equals("GET")) {
-        send(exchange, 405, TEXT, "only GET\n");
+      String path = exchange.getRequestURI().getPath();
+      if (exchange.getRequestMethod().equals("POST")) {
+        post(exchange, path);
         return;
       }
-      String path = exchange.getRequestURI().getPath();
+      if (!exchange.getRequestMethod().equals("GET")) {
+        send(exchange, 405, TEXT, "only GET, and POST for pause, resume and wake\n");
+        return;
+      }
       if (Access.linkToken(exchange) != null) {
         // the token moves from the address (and the browser's history) into a cookie
         headers.add("Set-Cookie", access.cookie());
@@ -119,8 +139,13 @@ public final class Monitor implements AutoCloseable {
         return;
       }
       switch (path) {
-        case "/api/snapshot" -> send(exchange, 200, "application/json; charset=utf-8",
-            Json.write(Snapshot.read(memory, library)));
+        case "/api/snapshot" -> {
+          var snapshot = Snapshot.read(memory, library);
+          Pause p = pause;
+          snapshot.put("pause", p == null ? null : p.state());
+          snapshot.put("csrf", csrf);
+          send(exchange, 200, JSON, Json.write(snapshot));
+        }
         case "/api/live" -> live.stream(exchange);
         case "/metrics" -> send(exchange, 200, "text/plain; version=0.0.4; charset=utf-8",
             Metrics.text(memory));
@@ -138,6 +163,33 @@ public final class Monitor implements AutoCloseable {
     } catch (RuntimeException e) {
       log.warn("monitor: {} failed", exchange.getRequestURI().getPath(), e);
     }
+  }
+
+  /** The page's three buttons: pause, resume, wake now. */
+  private void post(HttpExchange exchange, String path) throws IOException {
+    exchange.getRequestBody().readNBytes(4096); // nothing is read from it
+    String given = exchange.getRequestHeaders().getFirst("X-CSRF-Token");
+    if (given == null || !java.security.MessageDigest.isEqual(
+        given.getBytes(StandardCharsets.UTF_8), csrf.getBytes(StandardCharsets.UTF_8))) {
+      send(exchange, 403, TEXT, "the page's CSRF token is missing or stale: reload the page\n");
+      return;
+    }
+    Pause p = pause;
+    Runnable wake = wakeNow;
+    if (p == null || wake == null) {
+      send(exchange, 503, TEXT, "the agent is not running yet\n");
+      return;
+    }
+    switch (path) {
+      case "/api/pause" -> p.set(true, "from the monitor page");
+      case "/api/resume" -> p.set(false, "from the monitor page");
+      case "/api/wake" -> wake.run();
+      default -> {
+        send(exchange, 404, TEXT, "no such action\n");
+        return;
+      }
+    }
+    send(exchange, 200, JSON, Json.write(p.state()));
   }
 
   private static String type(String resource) {

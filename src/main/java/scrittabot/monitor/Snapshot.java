@@ -32,6 +32,8 @@ final class Snapshot {
     try {
       String agent = memory.load("agent");
       out.put("agent", agent == null ? Map.of() : Json.parseObject(agent));
+      String sleep = memory.load("sleep");
+      out.put("sleep", sleep == null ? null : Json.parseObject(sleep));
       out.put("steps", steps(memory));
       out.put("notes", notes(memory));
       out.put("files", library.list(null).stream().map(f -> {

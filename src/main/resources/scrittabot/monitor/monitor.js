@@ -87,11 +87,40 @@ function show(snapshot) {
     [n.summary + (n.keywords.length ? " [" + n.keywords.join(", ") + "]" : ""), "text"], [n.recalled]]);
 }
 
+let csrf = null;
+
+function pauseState(pause) {
+  const paused = !!(pause && pause.paused);
+  document.getElementById("pause-state").textContent = paused
+    ? "paused since " + time(pause.since) + ": no steps, no indexing; messages wait" : "";
+  document.getElementById("pause").hidden = paused;
+  document.getElementById("resume").hidden = !paused;
+  document.body.classList.toggle("paused", paused);
+}
+
+// The only things the page can do to the agent: pause, resume, wake now. POSTs that carry the
+// token the snapshot gave (another site can neither read it nor send this header).
+async function act(action) {
+  try {
+    const response = await fetch("/api/" + action, { method: "POST", credentials: "same-origin",
+      headers: { "X-CSRF-Token": csrf || "" } });
+    if (!response.ok) throw new Error(response.status + " " + (await response.text()));
+    pauseState(await response.json());
+  } catch (e) {
+    const status = document.getElementById("status");
+    status.textContent = action + " failed: " + e.message;
+    status.className = "away";
+  }
+}
+
 async function refresh() {
   try {
     const response = await fetch("/api/snapshot", { credentials: "same-origin", cache: "no-store" });
     if (!response.ok) throw new Error(response.status + " " + (await response.text()));
-    show(await response.json());
+    const snapshot = await response.json();
+    csrf = snapshot.csrf;
+    pauseState(snapshot.pause);
+    show(snapshot);
   } catch (e) {
     const status = document.getElementById("status");
     status.textContent = "the bot does not answer: " + e.message;
@@ -144,12 +173,17 @@ function live() {
     runs.appendChild(pre(data.code));
     runs.appendChild(pre(data.output + (data.error ? "\n" + data.error : ""), data.error ? "error" : ""));
   });
+  source.addEventListener("pause", e => pauseState({ paused: JSON.parse(e.data).paused,
+    since: new Date().toISOString() }));
   source.addEventListener("ended", e => {
     nowState(JSON.parse(e.data));
     refresh();
   });
 }
 
+for (const action of ["pause", "resume", "wake"]) {
+  document.getElementById(action).addEventListener("click", () => act(action));
+}
 refresh();
 live();
 setInterval(refresh, 2000);

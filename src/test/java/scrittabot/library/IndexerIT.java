@@ -86,6 +86,23 @@ class IndexerIT {
   }
 
   @Test
+  void aPauseHoldsIndexingUntilLetGo() throws Exception {
+    try (var llm = ScriptedLlmServer.start()) {
+      Indexer indexer = startSummarising(llm, 40);
+      indexer.hold(true);
+      Thread.sleep(200); // the loops are waiting now
+      var stored = library.receive("held.md", paragraphs(4, "pauses")
+          .getBytes(StandardCharsets.UTF_8), null, "@a:test", "lobby");
+      Thread.sleep(1500);
+      assertEquals("new", state(stored.sha256()), "not chunked while held");
+      assertEquals(0, llm.summaryRequests().size());
+      indexer.hold(false);
+      assertEquals("indexed", awaitState(stored.sha256()));
+      assertTrue(llm.summaryRequests().size() > 0);
+    }
+  }
+
+  @Test
   void summariesGoUpToOneWithKeywordsAndEdges() throws Exception {
     try (var llm = ScriptedLlmServer.start()) {
       startSummarising(llm, 40);

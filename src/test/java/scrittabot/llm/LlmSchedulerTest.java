@@ -103,6 +103,26 @@ class LlmSchedulerTest {
   }
 
   @Test
+  void aPauseHoldsTheBackgroundAndCancelsItsCallInFlight() throws Exception {
+    server.slowSummaries(true).slowDelay(Duration.ofMillis(200));
+    var scheduler = new LlmScheduler(100, 0.5, Duration.ZERO);
+    var call = background(scheduler, client());
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (server.summaryRequests().isEmpty() && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    scheduler.holdBackground(true);
+    assertEquals("yielded", call.get(5, TimeUnit.SECONDS), "the call in flight is cancelled");
+    server.slowSummaries(false);
+    var held = background(scheduler, client());
+    Thread.sleep(500);
+    assertFalse(held.isDone(), "no background call while paused, though the agent is idle");
+    assertEquals(1, server.summaryRequests().size());
+    scheduler.holdBackground(false);
+    assertTrue(held.get(10, TimeUnit.SECONDS).startsWith("SUMMARY:"));
+  }
+
+  @Test
   void backgroundKeepsToItsShareOfTheHour() throws Exception {
     var scheduler = new LlmScheduler(4, 0.5, Duration.ZERO);
     LlmClient client = client();

@@ -45,6 +45,8 @@ class MonitorLiveIT {
   private Bot bot;
   private Thread loop;
   private EventQueue queue;
+  private Config config;
+  private scrittabot.library.Library library;
   private final RecordingChannel channel = new RecordingChannel();
 
   @BeforeEach
@@ -61,14 +63,19 @@ class MonitorLiveIT {
         "model_rerank", "none", "monitor_port", 0, "state_dir", dir.resolve("state").toString(),
         "files_dir", dir.resolve("files").toString(), "logs_dir", dir.resolve("logs").toString(),
         "max_llm_calls_per_hour", 100_000));
-    Config config = Config.fromMap(raw, true);
+    config = Config.fromMap(raw, true);
     memory = new Memory(TestDatabase.open("monitor_live"), config);
-    var library = Bot.library(config, memory);
+    library = Bot.library(config, memory);
     library.start();
     monitor = Monitor.start(config, memory, library);
+    startBot(config);
+  }
+
+  private void startBot(Config config) throws Exception {
     queue = new EventQueue(memory);
     bot = new Bot(config, memory, library, queue, channel);
     bot.watch(monitor.live());
+    monitor.control(bot.pause(), bot::wakeNow);
     assertTrue(bot.sandbox().awaitReady());
     loop = Thread.ofPlatform().name("kernel-under-test").start(bot::run);
   }
@@ -180,6 +187,91 @@ class MonitorLiveIT {
           "the step in the timeline");
       Files.write(Path.of("target/monitor-live.png"),
           browser.getScreenshotAs(org.openqa.selenium.OutputType.BYTES));
+    } finally {
+      browser.quit();
+    }
+  }
+
+  private HttpResponse<String> post(String action, String csrf, String origin)
+      throws Exception {
+    var request = HttpRequest.newBuilder(URI.create(monitor.url() + "api/" + action))
+        .header("Cookie", cookie()).POST(HttpRequest.BodyPublishers.noBody());
+    if (csrf != null) {
+      request.header("X-CSRF-Token", csrf);
+    }
+    if (origin != null) {
+      request.header("Origin", origin);
+    }
+    return HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private String csrf() throws Exception {
+    var request = HttpRequest.newBuilder(URI.create(monitor.url() + "api/snapshot"))
+        .header("Cookie", cookie()).build();
+    return (String) Json.parseObject(HttpClient.newHttpClient().send(request,
+        HttpResponse.BodyHandlers.ofString()).body()).get("csrf");
+  }
+
+  @Test
+  void aPauseHoldsStepsUntilResumedAndOutlastsARestart() throws Exception {
+    String csrf = csrf();
+    assertEquals(403, post("pause", null, null).statusCode(), "no CSRF token");
+    assertEquals(403, post("pause", "forged", null).statusCode(), "a wrong one");
+    String own = monitor.url().substring(0, monitor.url().length() - 1);
+    assertEquals(403, post("pause", csrf, "http://evil.example").statusCode(), "another site");
+    assertTrue(!bot.pause().paused(), "nothing was paused by the refused requests");
+    var paused = post("pause", csrf, own);
+    assertEquals(200, paused.statusCode(), paused.body());
+    assertEquals(true, Json.parseObject(paused.body()).get("paused"));
+
+    say("please say while paused");
+    Thread.sleep(1500);
+    assertEquals(List.of(), channel.sent(), "no step while paused");
+    assertEquals(0, llm.requests().size(), "and no LLM call");
+
+    // the pause is saved: a new bot on the same memory starts paused
+    bot.stop("restart");
+    loop.join(10_000);
+    bot.close();
+    memory.flush(Duration.ofSeconds(10));
+    startBot(config);
+    assertTrue(bot.pause().paused(), "the pause outlasted the restart");
+    Thread.sleep(1000);
+    assertEquals(List.of(), channel.sent(), "still no step after the restart");
+
+    assertEquals(200, post("resume", csrf(), null).statusCode());
+    awaitSent(1);
+    assertEquals(List.of("lobby: while paused"), channel.sent(), "the message waited, kept");
+  }
+
+  @Test
+  void inABrowserPauseResumeAndWakeNow() throws Exception {
+    var browser = MonitorIT.browser(dir.resolve("chromium"));
+    try {
+      browser.get(monitor.url() + "?token=" + Files.readString(dir.resolve(
+          "state/monitor-token")).strip());
+      MonitorIT.waitFor(() -> browser.findElement(By.id("pause")).isDisplayed(),
+          "the pause button");
+      browser.findElement(By.id("pause")).click();
+      MonitorIT.waitFor(() -> browser.findElement(By.id("pause-state")).getText()
+          .startsWith("paused since"), "the page says it is paused");
+      assertTrue(bot.pause().paused());
+      Files.write(Path.of("target/monitor-paused.png"),
+          browser.getScreenshotAs(org.openqa.selenium.OutputType.BYTES));
+      say("please say after the pause");
+      Thread.sleep(1500);
+      assertEquals(List.of(), channel.sent(), "no step while paused");
+      browser.findElement(By.id("resume")).click();
+      awaitSent(1);
+      MonitorIT.waitFor(() -> browser.findElement(By.id("pause-state")).getText().isEmpty(),
+          "the page says it runs");
+      MonitorIT.waitFor(() -> browser.findElement(By.id("now-state")).getText()
+          .startsWith("asleep"), "the agent rests after answering");
+      int before = llm.requests().size();
+      browser.findElement(By.id("wake")).click();
+      MonitorIT.waitFor(() -> browser.findElement(By.id("now-events")).getText()
+          .contains("You were woken from the monitor page."), "a step, woken from the page");
+      MonitorIT.waitFor(() -> llm.requests().size() > before, "the LLM asked");
     } finally {
       browser.quit();
     }
