@@ -54,6 +54,7 @@ public record Config(
     int monitorPort,
     String monitorBind,
     String monitorToken,
+    int monitorPrompts,
     String logLevel,
     List<String> warnings) {
 
@@ -135,7 +136,7 @@ public record Config(
       "max_llm_calls_per_hour", "files_dir", "logs_dir", "log_level", "allowed_users",
       "state_dir", "max_file_size", "files_quota", "web_fetch", "web_domains", "recall_tokens",
       "index_calls_per_document", "index_call_share", "index_after_idle", "monitor_port",
-      "monitor_bind", "monitor_token",
+      "monitor_bind", "monitor_token", "monitor_prompts",
       "temperature", "top_p", "min_p", "repeat_penalty", "seed");
 
   /** Reads and validates a config file; {@code console} relaxes the Matrix and database keys. */
@@ -226,6 +227,7 @@ public record Config(
         keys.number("monitor_port", 0, 65535, (double) DEFAULT_MONITOR_PORT).intValue(),
         keys.string("monitor_bind", "127.0.0.1"),
         keys.string("monitor_token", null),
+        keys.number("monitor_prompts", 0, 1000, 20.0).intValue(),
         logLevel,
         keys.unknownKeyWarnings());
     if (!console) {

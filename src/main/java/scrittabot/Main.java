@@ -164,7 +164,7 @@ public final class Main {
   /** The monitor page (null when off) watches the bot's steps and may pause and wake it. */
   private static void show(Bot bot, Monitor monitor) {
     if (monitor != null) {
-      bot.watch(monitor.live());
+      bot.watch(monitor.watcher());
       monitor.control(bot.pause(), bot::wakeNow);
     }
   }

@@ -249,6 +249,7 @@ public final class Kernel {
     String stateText = "<system time=\"" + Event.TIME.format(started) + "\">\n"
         + state.render() + recalled.text() + toAnswer(events) + "</system>";
     List<ChatMessage> messages = prompt.build(stateText, shown, images);
+    watcher.prompted(steps, messages);
     var blocks = new CodeBlocks();
     var outputs = new ArrayList<Event>();
     String reply;

@@ -2,6 +2,7 @@ package scrittabot.kernel;
 
 import java.time.Instant;
 import java.util.List;
+import scrittabot.llm.ChatMessage;
 
 /**
  * Someone watching the agent live (the monitor page). Called on the kernel's thread: every
@@ -10,6 +11,9 @@ import java.util.List;
 public interface Watcher {
   /** A step begins with these events. */
   default void stepStarted(long step, List<Event> events) {}
+
+  /** The step's prompt, exactly as it goes to the LLM. */
+  default void prompted(long step, List<ChatMessage> messages) {}
 
   /** A piece of the LLM's reply as it streams in. */
   default void replied(String delta) {}
@@ -21,4 +25,34 @@ public interface Watcher {
   default void stepEnded(long step, Instant restingUntil) {}
 
   Watcher NONE = new Watcher() {};
+
+  /** Tells each of {@code watchers}, in order. */
+  static Watcher all(List<Watcher> watchers) {
+    return new Watcher() {
+      @Override
+      public void stepStarted(long step, List<Event> events) {
+        watchers.forEach(w -> w.stepStarted(step, events));
+      }
+
+      @Override
+      public void prompted(long step, List<ChatMessage> messages) {
+        watchers.forEach(w -> w.prompted(step, messages));
+      }
+
+      @Override
+      public void replied(String delta) {
+        watchers.forEach(w -> w.replied(delta));
+      }
+
+      @Override
+      public void ran(String code, String output, String error) {
+        watchers.forEach(w -> w.ran(code, output, error));
+      }
+
+      @Override
+      public void stepEnded(long step, Instant restingUntil) {
+        watchers.forEach(w -> w.stepEnded(step, restingUntil));
+      }
+    };
+  }
 }

@@ -7,6 +7,7 @@ import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -44,13 +45,15 @@ public final class Monitor implements AutoCloseable {
   private final Library library;
   private final String url;
   private final Live live = new Live();
+  private final Prompts prompts;
   /** Sent back by the page with each POST: another site cannot read it, so cannot forge one. */
   private final String csrf = Access.random();
   private volatile Pause pause;
   private volatile Runnable wakeNow;
 
   private Monitor(HttpServer server, ExecutorService executor, Access access, Memory memory,
-      Library library, String url) {
+      Library library, String url, int keepPrompts) {
+    this.prompts = new Prompts(keepPrompts);
     this.server = server;
     this.executor = executor;
     this.access = access;
@@ -76,7 +79,7 @@ public final class Monitor implements AutoCloseable {
       String host = bind.isAnyLocalAddress() ? "127.0.0.1" : bind.getHostAddress().contains(":")
           ? "[" + bind.getHostAddress() + "]" : bind.getHostAddress();
       var monitor = new Monitor(server, executor, access, memory, library,
-          "http://" + host + ":" + port + "/");
+          "http://" + host + ":" + port + "/", config.monitorPrompts());
       server.createContext("/", monitor::handle);
       server.start();
       log.info("monitor: {}?token={}", monitor.url, token);
@@ -90,9 +93,9 @@ public final class Monitor implements AutoCloseable {
     return null;
   }
 
-  /** What the kernel tells, live, to the pages open now. */
-  public Watcher live() {
-    return live;
+  /** Watches the kernel's steps: live to the pages open now, and the last prompts kept. */
+  public Watcher watcher() {
+    return Watcher.all(List.of(live, prompts));
   }
 
   /**
@@ -144,9 +147,20 @@ public final class Monitor implements AutoCloseable {
           Pause p = pause;
           snapshot.put("pause", p == null ? null : p.state());
           snapshot.put("csrf", csrf);
+          snapshot.put("prompts", prompts.steps());
           send(exchange, 200, JSON, Json.write(snapshot));
         }
         case "/api/live" -> live.stream(exchange);
+        case "/api/prompt" -> {
+          long step = number(exchange, "step");
+          List<Prompts.Message> prompt = prompts.of(step);
+          if (prompt == null) {
+            send(exchange, 404, TEXT, "the prompt of step " + step + " is not kept (the last "
+                + "monitor_prompts are)\n");
+          } else {
+            send(exchange, 200, JSON, Json.write(Prompts.json(step, prompt)));
+          }
+        }
         case "/metrics" -> send(exchange, 200, "text/plain; version=0.0.4; charset=utf-8",
             Metrics.text(memory));
         default -> {
@@ -163,6 +177,21 @@ public final class Monitor implements AutoCloseable {
     } catch (RuntimeException e) {
       log.warn("monitor: {} failed", exchange.getRequestURI().getPath(), e);
     }
+  }
+
+  /** A whole number from the query, or -1. */
+  private static long number(HttpExchange exchange, String name) {
+    String query = exchange.getRequestURI().getRawQuery();
+    for (String pair : query == null ? new String[0] : query.split("&")) {
+      if (pair.startsWith(name + "=")) {
+        try {
+          return Long.parseLong(pair.substring(name.length() + 1));
+        } catch (NumberFormatException e) {
+          return -1;
+        }
+      }
+    }
+    return -1;
   }
 
   /** The page's three buttons: pause, resume, wake now. */

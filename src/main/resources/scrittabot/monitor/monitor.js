@@ -11,14 +11,57 @@ function cell(row, text, cls) {
   row.appendChild(td);
 }
 
-function fill(tableId, items, columns) {
+function fill(tableId, items, columns, onClick) {
   const body = document.querySelector("#" + tableId + " tbody");
   body.replaceChildren();
   for (const item of items) {
     const row = document.createElement("tr");
     for (const [value, cls] of columns(item)) cell(row, value, cls);
+    if (onClick) {
+      row.className = "clickable";
+      row.addEventListener("click", () => onClick(item));
+    }
     body.appendChild(row);
   }
+}
+
+function heading(text) {
+  const h = document.createElement("h3");
+  h.textContent = text;
+  return h;
+}
+
+// One step in full: its prompt exactly as sent while it is kept, else its record.
+async function openStep(s) {
+  document.getElementById("step-section").hidden = false;
+  document.getElementById("step-title").textContent = "Step " + s.step + ", ended " + time(s.ended);
+  const parts = [];
+  const info = s.info || {};
+  const response = await fetch("/api/prompt?step=" + s.step, { credentials: "same-origin" });
+  if (response.ok) {
+    const prompt = await response.json();
+    parts.push(heading("The prompt as sent: " + prompt.messages.length + " messages"));
+    for (const m of prompt.messages) {
+      parts.push(heading(m.role + (m.images ? " (+ " + m.images + " images)" : "")));
+      parts.push(pre(m.text, "prompt"));
+    }
+  } else {
+    parts.push(heading("Its prompt is no longer kept; what the step's record holds:"));
+    parts.push(heading("Events shown"));
+    parts.push(pre(s.shown || ""));
+    parts.push(heading("State and recall"));
+    parts.push(pre(info.state || ""));
+  }
+  const sections = info.sections || {};
+  parts.push(heading("Prompt by section (estimated tokens): " + Object.entries(sections)
+    .map(([k, v]) => k + " " + v).join(", ") + "; " + (s.prompt_tokens ?? "?") + " tokens in, "
+    + (s.cached_tokens ?? "?") + " reused, " + (s.completion_tokens ?? "?") + " out, LLM "
+    + (s.llm_ms === null ? "?" : (s.llm_ms / 1000).toFixed(1)) + " s"));
+  parts.push(heading("Recalled: " + (recalled(info) || "nothing")));
+  parts.push(heading("Reply" + (info.reply_left_out ? " (left out of the dialogue: " + info.reply_left_out + ")" : "")));
+  parts.push(pre(s.reply || ""));
+  for (const sent of info.sent || []) parts.push(pre("sent to " + sent.room + ": " + sent.text));
+  document.getElementById("step-detail").replaceChildren(...parts);
 }
 
 function time(iso) {
@@ -80,7 +123,7 @@ function show(snapshot) {
   plot(snapshot.steps);
   fill("steps", snapshot.steps, s => [[s.step], [time(s.ended)], [s.prompt_tokens],
     [s.cached_tokens], [s.completion_tokens], [s.llm_ms === null ? "" : (s.llm_ms / 1000).toFixed(1)],
-    [recalled(s.info)], [s.reply, "text"]]);
+    [recalled(s.info)], [s.reply, "text"]], openStep);
   fill("files", snapshot.files, f => [[f.filename, "text"], [f.size], [f.state + (f.progress ? ": " + f.progress : "")],
     [f.summary, "text"]]);
   fill("notes", snapshot.notes, n => [[n.ref], [time(n.created)],

@@ -74,7 +74,7 @@ class MonitorLiveIT {
   private void startBot(Config config) throws Exception {
     queue = new EventQueue(memory);
     bot = new Bot(config, memory, library, queue, channel);
-    bot.watch(monitor.live());
+    bot.watch(monitor.watcher());
     monitor.control(bot.pause(), bot::wakeNow);
     assertTrue(bot.sandbox().awaitReady());
     loop = Thread.ofPlatform().name("kernel-under-test").start(bot::run);
@@ -143,6 +143,23 @@ class MonitorLiveIT {
         reply.toString());
     assertEquals("sent\n", ran.get("output"));
     assertEquals(List.of("lobby: hello there"), channel.sent());
+
+    // the step's prompt, exactly as sent, is kept
+    var prompt = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+        monitor.url() + "api/prompt?step=1")).header("Cookie", cookie()).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, prompt.statusCode());
+    List<?> messages = (List<?>) Json.parseObject(prompt.body()).get("messages");
+    var sent = llm.requests().getFirst();
+    assertEquals(sent.messages().size(), messages.size());
+    for (int i = 0; i < messages.size(); i++) {
+      var m = (Map<?, ?>) messages.get(i);
+      assertEquals(sent.messages().get(i).text(), m.get("text"), "message " + i);
+      assertEquals(sent.messages().get(i).role(), m.get("role"), "message " + i);
+    }
+    assertEquals(404, HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+        monitor.url() + "api/prompt?step=99")).header("Cookie", cookie()).build(),
+        HttpResponse.BodyHandlers.ofString()).statusCode(), "a step not kept");
   }
 
   @Test
@@ -185,6 +202,12 @@ class MonitorLiveIT {
       MonitorIT.waitFor(() -> browser.findElements(By.cssSelector("#steps tbody tr td.text"))
           .stream().anyMatch(e -> e.getText().contains("hello from the page")),
           "the step in the timeline");
+      browser.findElements(By.cssSelector("#steps tbody tr")).getLast().click();
+      MonitorIT.waitFor(() -> browser.findElement(By.id("step-detail")).getText()
+          .contains("The prompt as sent"), "the step's prompt opens");
+      String detail = browser.findElement(By.id("step-detail")).getText();
+      assertTrue(detail.contains("please say hello from the page"), detail);
+      assertTrue(detail.contains("system"), detail);
       Files.write(Path.of("target/monitor-live.png"),
           browser.getScreenshotAs(org.openqa.selenium.OutputType.BYTES));
     } finally {
