@@ -194,6 +194,7 @@ public final class Kernel {
     watcher.stepStarted(steps + 1, events);
     boolean handled = false; // also when interrupted: the events were not dealt with
     boolean crashed = false;
+    long start = System.nanoTime();
     try {
       handled = step(batch, pending.size() - batch.size());
     } catch (RuntimeException e) {
@@ -201,7 +202,11 @@ public final class Kernel {
       journal.dropped(Queued.ids(batch));
       handled = true;
       crashed = true;
+      watcher.failed(Watcher.Failure.STEP);
     } finally {
+      if (handled) {
+        watcher.took(Watcher.Timing.STEP, Duration.ofNanos(System.nanoTime() - start));
+      }
       // The turn is over when the agent rests or stops, or the step crashed (its events are
       // dropped); a step that only ran code to look something up is no answer yet. Sends count
       // at once, in the channel.
@@ -244,8 +249,10 @@ public final class Kernel {
     }
     shown = prompt.fit(shown);
     Instant started = Instant.now();
+    long recallStart = System.nanoTime();
     Recaller.Recalled recalled = recaller.recall(events, prompt.windowStart(),
         prompt.recallChars(shown));
+    watcher.took(Watcher.Timing.RECALL, Duration.ofNanos(System.nanoTime() - recallStart));
     String stateText = "<system time=\"" + Event.TIME.format(started) + "\">\n"
         + state.render() + recalled.text() + toAnswer(events) + "</system>";
     List<ChatMessage> messages = prompt.build(stateText, shown, images);
@@ -308,6 +315,7 @@ public final class Kernel {
       info.put("asked_again", "the first reply copied an earlier step's code");
     }
     long llmNanos = System.nanoTime() - llmStart;
+    watcher.took(Watcher.Timing.LLM, Duration.ofNanos(llmNanos));
     // A reply without code, or with only comments, did nothing; a long reply that the dialogue
     // already holds word for word, and that sent nothing (a refused old answer), is a copy.
     // Kept in the dialogue, either would be an example that a small model copies, step after
@@ -474,10 +482,18 @@ public final class Kernel {
       return; // the agent shut down, or the bot is stopping: later blocks do not run
     }
     log.debug("running code:\n{}", code);
+    long start = System.nanoTime();
     Execution result = sandbox.run(code);
     log.debug("code output:\n{}{}", result.output(),
         result.error() == null ? "" : "\nerror: " + result.error());
+    watcher.took(Watcher.Timing.CODE, Duration.ofNanos(System.nanoTime() - start));
     watcher.ran(code, result.output(), result.error());
+    if (result.error() != null) {
+      watcher.failed(Watcher.Failure.CODE);
+    }
+    if (result.reset() != null) {
+      watcher.failed(Watcher.Failure.SANDBOX_RESTART);
+    }
     outputs.add(new Event.CodeOutput(Instant.now(), result.output(), result.error()));
     if (result.reset() != null) {
       outputs.add(notice("The Python sandbox was restarted: variables, functions and imports "
@@ -495,6 +511,7 @@ public final class Kernel {
   private boolean failed(List<Queued> batch, LlmException e) throws InterruptedException {
     List<Event> events = Queued.events(batch);
     log.error("LLM request failed: {}", e.getMessage());
+    watcher.failed(Watcher.Failure.LLM);
     int status = e.status();
     boolean busy = status == 0 || status == 408 || status == 429 || status == 503;
     if (!busy && events.stream().anyMatch(ev -> ev instanceof Event.FileMessage f

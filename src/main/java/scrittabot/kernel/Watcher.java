@@ -1,5 +1,6 @@
 package scrittabot.kernel;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import scrittabot.llm.ChatMessage;
@@ -23,6 +24,18 @@ public interface Watcher {
 
   /** The step is over; {@code restingUntil} is set while the agent rests (EPOCH: no end). */
   default void stepEnded(long step, Instant restingUntil) {}
+
+  /** How long a part of a step took. */
+  default void took(Timing what, Duration time) {}
+
+  /** Something went wrong that /metrics counts. */
+  default void failed(Failure what) {}
+
+  /** The parts of a step that are timed. */
+  enum Timing { STEP, RECALL, LLM, CODE }
+
+  /** What can go wrong in a step. */
+  enum Failure { LLM, CODE, SANDBOX_RESTART, STEP }
 
   Watcher NONE = new Watcher() {};
 
@@ -52,6 +65,16 @@ public interface Watcher {
       @Override
       public void stepEnded(long step, Instant restingUntil) {
         watchers.forEach(w -> w.stepEnded(step, restingUntil));
+      }
+
+      @Override
+      public void took(Timing what, Duration time) {
+        watchers.forEach(w -> w.took(what, time));
+      }
+
+      @Override
+      public void failed(Failure what) {
+        watchers.forEach(w -> w.failed(what));
       }
     };
   }

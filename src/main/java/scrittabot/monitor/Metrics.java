@@ -2,18 +2,102 @@ package scrittabot.monitor;
 
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import scrittabot.kernel.Watcher;
 import scrittabot.memory.Memory;
 
 /**
- * /metrics in Prometheus' text format, from what the memory records of every step (so the
- * counters survive restarts): steps, tokens, LLM time, messages waiting, documents by state,
- * notes. scrittabot_up is 0 while the database is away.
+ * /metrics in Prometheus' text format. Totals come from what the memory records of every step
+ * (so they survive restarts): steps, tokens, LLM time, messages waiting, documents by state,
+ * notes; scrittabot_up is 0 while the database is away. Latency histograms and error counts are
+ * kept as the kernel tells them, since the bot started (Prometheus takes counters that restart).
  */
-final class Metrics {
-  private Metrics() {}
+final class Metrics implements Watcher {
+  /** Bucket bounds in seconds: from a quick recall to a long step of a CPU-bound LLM. */
+  static final double[] BOUNDS = {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300,
+      600};
+  private static final Map<Timing, String[]> HISTOGRAMS = Map.of(
+      Timing.STEP, new String[] {"scrittabot_step_seconds", "How long steps took."},
+      Timing.RECALL, new String[] {"scrittabot_recall_seconds",
+          "How long recall took at the start of a step."},
+      Timing.LLM, new String[] {"scrittabot_step_llm_seconds",
+          "How long a step waited for the LLM's reply."},
+      Timing.CODE, new String[] {"scrittabot_code_seconds", "How long a code block ran."});
 
-  static String text(Memory memory) {
+  private final Map<Timing, long[]> counts = new EnumMap<>(Timing.class);
+  private final Map<Timing, double[]> sums = new EnumMap<>(Timing.class);
+  private final Map<Failure, Long> failures = new EnumMap<>(Failure.class);
+
+  Metrics() {
+    for (Timing t : Timing.values()) {
+      counts.put(t, new long[BOUNDS.length + 1]);
+      sums.put(t, new double[1]);
+    }
+    for (Failure f : Failure.values()) {
+      failures.put(f, 0L);
+    }
+  }
+
+  @Override
+  public synchronized void took(Timing what, Duration time) {
+    double seconds = time.toNanos() / 1e9;
+    int bucket = 0;
+    while (bucket < BOUNDS.length && seconds > BOUNDS[bucket]) {
+      bucket++;
+    }
+    counts.get(what)[bucket]++;
+    sums.get(what)[0] += seconds;
+  }
+
+  @Override
+  public synchronized void failed(Failure what) {
+    failures.merge(what, 1L, Long::sum);
+  }
+
+  /** The page: the database's totals, then what this run measured. */
+  String text(Memory memory, int pages, boolean paused) {
+    StringBuilder out = totals(memory);
+    synchronized (this) {
+      for (Timing t : Timing.values()) {
+        histogram(out, HISTOGRAMS.get(t)[0], HISTOGRAMS.get(t)[1], counts.get(t),
+            sums.get(t)[0]);
+      }
+      counter(out, "scrittabot_sandbox_restarts_total", "Times the Python sandbox was "
+          + "restarted (code that ran too long or used too much memory).",
+          failures.get(Failure.SANDBOX_RESTART));
+      out.append("# HELP scrittabot_errors_total Errors in steps: the LLM failed, the agent's "
+          + "code failed, a step failed in the bot.\n# TYPE scrittabot_errors_total counter\n");
+      for (Failure f : List.of(Failure.LLM, Failure.CODE, Failure.STEP)) {
+        out.append("scrittabot_errors_total{kind=\"").append(f.name().toLowerCase())
+            .append("\"} ").append(failures.get(f)).append('\n');
+      }
+    }
+    gauge(out, "scrittabot_paused", "1 while the agent is paused from the monitor page.",
+        paused ? 1 : 0);
+    gauge(out, "scrittabot_monitor_pages", "Monitor pages following the agent live.", pages);
+    return out.toString();
+  }
+
+  private static void histogram(StringBuilder out, String name, String help, long[] counts,
+      double sum) {
+    out.append("# HELP ").append(name).append(' ').append(help).append('\n')
+        .append("# TYPE ").append(name).append(" histogram\n");
+    long cumulative = 0;
+    for (int i = 0; i <= BOUNDS.length; i++) {
+      cumulative += counts[i];
+      out.append(name).append("_bucket{le=\"")
+          .append(i == BOUNDS.length ? "+Inf" : number(BOUNDS[i])).append("\"} ")
+          .append(cumulative).append('\n');
+    }
+    out.append(name).append("_sum ").append(number(sum)).append('\n')
+        .append(name).append("_count ").append(cumulative).append('\n');
+  }
+
+  private static StringBuilder totals(Memory memory) {
     var out = new StringBuilder();
     try {
       memory.database().transaction(c -> {
@@ -61,7 +145,7 @@ final class Metrics {
       out.setLength(0);
       gauge(out, "scrittabot_up", "1 while the bot reads its database.", 0);
     }
-    return out.toString();
+    return out;
   }
 
   private static void counter(StringBuilder out, String name, String help, double value) {
@@ -76,8 +160,11 @@ final class Metrics {
       double value) {
     out.append("# HELP ").append(name).append(' ').append(help).append('\n')
         .append("# TYPE ").append(name).append(' ').append(type).append('\n')
-        .append(name).append(' ')
-        .append(value == Math.rint(value) ? String.valueOf((long) value)
-            : String.format(Locale.ROOT, "%.3f", value)).append('\n');
+        .append(name).append(' ').append(number(value)).append('\n');
+  }
+
+  private static String number(double value) {
+    return value == Math.rint(value) ? String.valueOf((long) value)
+        : String.format(Locale.ROOT, "%.3f", value);
   }
 }

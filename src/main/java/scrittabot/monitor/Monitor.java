@@ -46,6 +46,7 @@ public final class Monitor implements AutoCloseable {
   private final String url;
   private final Live live = new Live();
   private final Prompts prompts;
+  private final Metrics metrics = new Metrics();
   /** Sent back by the page with each POST: another site cannot read it, so cannot forge one. */
   private final String csrf = Access.random();
   private volatile Pause pause;
@@ -93,9 +94,12 @@ public final class Monitor implements AutoCloseable {
     return null;
   }
 
-  /** Watches the kernel's steps: live to the pages open now, and the last prompts kept. */
+  /**
+   * Watches the kernel's steps: live to the pages open now, the last prompts kept, latencies and
+   * errors counted for /metrics.
+   */
   public Watcher watcher() {
-    return Watcher.all(List.of(live, prompts));
+    return Watcher.all(List.of(live, prompts, metrics));
   }
 
   /**
@@ -162,7 +166,7 @@ public final class Monitor implements AutoCloseable {
           }
         }
         case "/metrics" -> send(exchange, 200, "text/plain; version=0.0.4; charset=utf-8",
-            Metrics.text(memory));
+            metrics.text(memory, live.clients(), pause != null && pause.paused()));
         default -> {
           String resource = STATIC.get(path);
           if (resource == null) {

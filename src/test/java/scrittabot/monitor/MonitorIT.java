@@ -160,7 +160,8 @@ class MonitorIT {
       if (line.startsWith("#")) {
         assertTrue(line.matches("# (HELP|TYPE) scrittabot_[a-z_]+ .+"), line);
       } else {
-        assertTrue(line.matches("scrittabot_[a-z_]+(\\{[a-z]+=\"[a-z ]*\"})? -?[0-9.]+"), line);
+        assertTrue(line.matches("scrittabot_[a-z_]+(\\{[a-z]+=\"[a-z0-9.+Inf ]*\"})? -?[0-9.]+"),
+            line);
         values.put(line.substring(0, line.lastIndexOf(' ')),
             Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)));
       }

@@ -48,12 +48,17 @@ class MonitorLiveIT {
   private Config config;
   private scrittabot.library.Library library;
   private final RecordingChannel channel = new RecordingChannel();
+  private final java.util.concurrent.atomic.AtomicBoolean divided =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   @BeforeEach
   void start() throws Exception {
     llm = ScriptedLlmServer.start();
     llm.respond(r -> {
       String said = r.lastUserText();
+      if (said.contains("please divide by zero") && !divided.getAndSet(true)) {
+        return "```python\nprint(1 / 0)\n```";
+      }
       int at = said.lastIndexOf("say ");
       return at < 0 ? "```python\nsleep()\n```" : "Answering.\n```python\nsend_message('"
           + said.substring(at + 4, said.indexOf('<', at)).strip() + "')\nprint('sent')\n"
@@ -298,6 +303,63 @@ class MonitorLiveIT {
     } finally {
       browser.quit();
     }
+  }
+
+  @Test
+  void metricsParseWithPrometheusClient() throws Exception {
+    say("please say one");
+    awaitSent(1);
+    say("please divide by zero");
+    MonitorIT.waitFor(() -> llm.requests().size() >= 3, "the error seen in a next step");
+    MonitorIT.waitFor(() -> {
+      try {
+        return metrics().get("scrittabot_step_seconds").toString()
+            .contains("(scrittabot_step_seconds_count, {}, 3.0)");
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    }, "three steps measured");
+    Map<String, Object> families = metrics();
+    assertEquals("histogram", type(families, "scrittabot_step_seconds"));
+    assertEquals("histogram", type(families, "scrittabot_recall_seconds"));
+    assertEquals("histogram", type(families, "scrittabot_step_llm_seconds"));
+    assertEquals("histogram", type(families, "scrittabot_code_seconds"));
+    assertEquals("counter", type(families, "scrittabot_errors"));
+    assertEquals("counter", type(families, "scrittabot_steps"));
+    String errors = families.get("scrittabot_errors").toString();
+    assertTrue(errors.contains("{kind=code}, 1.0"), errors);
+    assertTrue(errors.contains("{kind=llm}, 0.0"), errors);
+    String steps = families.get("scrittabot_steps").toString();
+    assertTrue(steps.contains("(scrittabot_steps_total, {}, 3.0)"), steps);
+    assertTrue(families.get("scrittabot_paused").toString().contains("0.0"));
+    assertTrue(families.get("scrittabot_up").toString().contains("1.0"));
+  }
+
+  private static String type(Map<String, Object> families, String name) {
+    return (String) ((Map<?, ?>) families.get(name)).get("type");
+  }
+
+  /** /metrics as prometheus_client's parser reads it: family name to type and samples. */
+  private Map<String, Object> metrics() throws Exception {
+    var request = HttpRequest.newBuilder(URI.create(monitor.url() + "metrics"))
+        .header("Authorization", "Bearer " + Files.readString(dir.resolve("state/monitor-token"))
+            .strip()).build();
+    String text = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString())
+        .body();
+    var parser = new ProcessBuilder(scrittabot.matrix.Synapse.python().toString(), "-c", """
+        import json, sys
+        from prometheus_client.parser import text_string_to_metric_families
+        print(json.dumps({f.name: {"type": f.type, "samples": [
+            "(%s, {%s}, %s)" % (s.name, ",".join("%s=%s" % kv for kv in s.labels.items()),
+                float(s.value)) for s in f.samples]}
+            for f in text_string_to_metric_families(sys.stdin.read())}))
+        """).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    try (var in = parser.getOutputStream()) {
+      in.write(text.getBytes(StandardCharsets.UTF_8));
+    }
+    String out = new String(parser.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals(0, parser.waitFor(), "prometheus_client could not parse:\n" + text);
+    return Json.parseObject(out);
   }
 
   private void awaitSent(int n) throws Exception {
