@@ -17,9 +17,12 @@ public final class AgentState {
       List.of("happy", "sad", "afraid", "angry", "surprised", "disgusted");
   public static final int MOOD_MAX = 10;
   public static final int MAX_GOALS = 20;
+  public static final int MAX_PAGE_CHARS = 4000;
 
   private final Map<String, Integer> moods = new LinkedHashMap<>();
   private final List<String> goals = new ArrayList<>();
+  /** The agent's corner of the monitor page, Markdown; not in the prompt. */
+  private String page = "";
   private final Consumer<String> saver;
 
   public AgentState(Consumer<String> saver) {
@@ -44,10 +47,28 @@ public final class AgentState {
       goals.clear();
       list.stream().limit(MAX_GOALS).forEach(goal -> goals.add(String.valueOf(goal)));
     }
+    if (saved.get("page") instanceof String text) {
+      page = text.length() > MAX_PAGE_CHARS ? text.substring(0, MAX_PAGE_CHARS) : text;
+    }
   }
 
   private void save() {
-    saver.accept(Json.write(Map.of("moods", moods, "goals", goals)));
+    saver.accept(Json.write(Map.of("moods", moods, "goals", goals, "page", page)));
+  }
+
+  /** The agent's corner of the monitor page, Markdown. */
+  public synchronized String page() {
+    return page;
+  }
+
+  /** Replaces the agent's corner of the monitor page. */
+  public synchronized void setPage(String markdown) {
+    if (markdown.length() > MAX_PAGE_CHARS) {
+      throw new IllegalArgumentException("the page text has " + markdown.length()
+          + " characters; the limit is " + MAX_PAGE_CHARS);
+    }
+    page = markdown;
+    save();
   }
 
   /** Changes a mood by {@code delta} within 0..MOOD_MAX and returns the new level. */

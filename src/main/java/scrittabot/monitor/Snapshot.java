@@ -31,7 +31,9 @@ final class Snapshot {
     out.put("time", Instant.now().toString());
     try {
       String agent = memory.load("agent");
-      out.put("agent", agent == null ? Map.of() : Json.parseObject(agent));
+      Map<String, Object> state = agent == null ? Map.of() : Json.parseObject(agent);
+      out.put("agent", state);
+      out.put("corner", Corner.html(state.get("page") instanceof String page ? page : null));
       String sleep = memory.load("sleep");
       out.put("sleep", sleep == null ? null : Json.parseObject(sleep));
       out.put("steps", steps(memory));

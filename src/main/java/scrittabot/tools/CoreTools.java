@@ -31,7 +31,7 @@ public final class CoreTools {
 
   public List<Tool> all() {
     return List.of(sendMessage(), sendFile(), react(), sleep(), shutdown(), increaseMood(),
-        decreaseMood(), addGoal(), deleteGoal());
+        decreaseMood(), addGoal(), deleteGoal(), setPage());
   }
 
   Tool sendMessage() {
@@ -189,6 +189,22 @@ public final class CoreTools {
           } catch (IllegalStateException e) {
             throw ToolError.value("add_goal(): " + e.getMessage());
           }
+        });
+  }
+
+  Tool setPage() {
+    return new Tool("set_page", "markdown", """
+        Write your corner of the monitor page, where the people who run you watch you work:
+        your status, what you are working on. Markdown; it replaces what you wrote there
+        before. People in the rooms do not see it.
+        Example: set_page("Working on: TASK")""", args -> {
+          try {
+            state.setPage(args.string("markdown"));
+          } catch (IllegalArgumentException e) {
+            throw ToolError.value("set_page(): " + e.getMessage());
+          }
+          control.acted("set_page");
+          return null;
         });
   }
 

@@ -1,5 +1,7 @@
 // The monitor page: reads /api/snapshot every two seconds and writes what it holds as text
 // (textContent, never HTML): whatever chat, notes, files or the LLM said stays text on the page.
+// The one exception is the agent's corner, which the bot has turned into HTML of plain tags
+// (no scripts, images, forms or handlers; see Corner.java), and the CSP guards it too.
 "use strict";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -119,6 +121,11 @@ function show(snapshot) {
     const li = document.createElement("li");
     li.textContent = typeof goal === "string" ? goal : JSON.stringify(goal);
     goals.appendChild(li);
+  }
+  const corner = document.getElementById("corner");
+  if (corner.dataset.html !== snapshot.corner) {
+    corner.innerHTML = snapshot.corner; // cleaned by the bot: see the top of this file
+    corner.dataset.html = snapshot.corner;
   }
   plot(snapshot.steps);
   fill("steps", snapshot.steps, s => [[s.step], [time(s.ended)], [s.prompt_tokens],

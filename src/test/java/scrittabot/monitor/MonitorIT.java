@@ -43,6 +43,10 @@ import scrittabot.memory.TestDatabase;
 
 /** The monitor page over real HTTP, on a real PostgreSQL: who may see it, and what it shows. */
 class MonitorIT {
+  /** What the agent might write with set_page, echoing a stranger. */
+  static final String CORNER = "# Status\n\n**busy** " + "<img src=x onerror=alert(1)> "
+      + "<script>alert(2)</script> ![x](http://203.0.113.9/a.png) [home](javascript:alert(3)) "
+      + "[docs](https://example.org/docs) <form><input name=q></form>";
   private static final String HOSTILE = "<img src=x onerror=alert(1)> <script>alert(2)</script>";
   private static final String SECRETS = "syt_matrix_secret sk-llm-secret";
 
@@ -67,7 +71,8 @@ class MonitorIT {
         new Completion.Usage(1200, 40, 1100, 900, 800), 1700, "{\"window_start\": 1}", null,
         List.of(new Journal.Sent("lobby", "hello"))));
     memory.notes().make("Anna's note " + HOSTILE, List.of("hostile"));
-    memory.save("agent", "{\"moods\": {\"happy\": 3}, \"goals\": [\"learn <b>more</b>\"]}");
+    memory.save("agent", Json.write(Map.of("moods", Map.of("happy", 3), "goals",
+        List.of("learn <b>more</b>"), "page", CORNER)));
     assertTrue(memory.flush(Duration.ofSeconds(10)));
     var raw = new HashMap<String, Object>(Map.of("openai_url", "http://127.0.0.1:9",
         "model_llm", "m", "monitor_port", 0, "state_dir", dir.resolve("state").toString(),
@@ -127,8 +132,11 @@ class MonitorIT {
     assertEquals(Monitor.CSP, page.headers().firstValue("Content-Security-Policy").orElse(""));
     assertEquals("nosniff", page.headers().firstValue("X-Content-Type-Options").orElse(""));
     String script = get("/monitor.js", "Cookie", cookie()).body();
-    assertFalse(script.contains("innerHTML") || script.contains("insertAdjacentHTML")
-        || script.contains("document.write"), "the page writes text as text");
+    assertFalse(script.contains("insertAdjacentHTML") || script.contains("document.write")
+        || script.contains("outerHTML"), "the page writes text as text");
+    assertEquals(List.of("    corner.innerHTML = snapshot.corner; // cleaned by the bot: see the "
+        + "top of this file"), script.lines().filter(l -> l.contains("innerHTML =")).toList(),
+        "the one HTML it writes is the agent's corner, which the bot cleaned (CornerTest)");
   }
 
   @Test
@@ -226,8 +234,17 @@ class MonitorIT {
           By.cssSelector("#steps tbody tr td.text")).getText());
       assertEquals("Anna's note " + HOSTILE + " [hostile]", browser.findElement(
           By.cssSelector("#notes tbody td.text")).getText());
-      assertEquals(0, browser.findElements(By.cssSelector("main img, main b, main script"))
-          .size(), "no markup from the data");
+      assertEquals(0, browser.findElements(By.cssSelector("main img, main b, main script, "
+          + "main form, main input, main [onerror]")).size(), "no markup from the data");
+      waitFor(() -> !browser.findElements(By.cssSelector("#corner h1")).isEmpty(),
+          "the agent's corner");
+      assertEquals("Status", browser.findElement(By.cssSelector("#corner h1")).getText());
+      assertEquals("busy", browser.findElement(By.cssSelector("#corner strong")).getText());
+      String corner = browser.findElement(By.id("corner")).getText();
+      assertTrue(corner.contains("<script>alert(2)</script>"), "escaped, as text: " + corner);
+      assertEquals(List.of("https://example.org/docs"), browser.findElements(
+          By.cssSelector("#corner a")).stream().map(a -> a.getDomAttribute("href"))
+          .filter(h -> h != null).toList(), "only the web link stays a link");
       assertEquals(3, browser.findElements(By.cssSelector("#plot svg rect")).size(),
           "one step: its prompt, cached and completion bars");
       waitFor(() -> browser.findElement(By.id("now-state")).getText()

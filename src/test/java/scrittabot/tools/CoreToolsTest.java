@@ -57,6 +57,24 @@ class CoreToolsTest {
   }
 
   @Test
+  void setPageKeepsTheCornerWithTheStateButOutOfThePrompt() {
+    var saved = new java.util.ArrayList<String>();
+    var kept = new AgentState(saved::add);
+    var set = new ToolSet(new CoreTools(channel, kept, new Flow(channel,
+        new scrittabot.kernel.RamJournal()), Library.offline(Path.of("files"))).all());
+    set.call("set_page", "{\"markdown\": \"**Working on**: the plan\"}");
+    assertEquals("**Working on**: the plan", Json.parseObject(saved.getLast()).get("page"));
+    assertFalse(kept.render().contains("Working on"), "the corner is for people, not the prompt");
+    var restored = new AgentState(json -> { });
+    restored.restore(saved.getLast());
+    restored.setPage(restored.page() + "!");
+    assertEquals("**Working on**: the plan!", restored.page(), "taken up after a restart");
+    assertEquals("ValueError", Json.parseObject(set.call("set_page", "{\"markdown\": \""
+        + "x".repeat(AgentState.MAX_PAGE_CHARS + 1) + "\"}")).get("type"));
+    assertTrue(channel.sent().isEmpty(), "nothing goes to a room");
+  }
+
+  @Test
   void pythonSourceHasRealSignaturesAndDocstrings() {
     String source = tools.pythonSource();
     assertTrue(source.contains("def send_message(message, room=None):"));
