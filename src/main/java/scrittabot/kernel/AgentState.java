@@ -56,6 +56,11 @@ public final class AgentState {
     saver.accept(Json.write(Map.of("moods", moods, "goals", goals, "page", page)));
   }
 
+  /** Each mood's level now. */
+  public synchronized Map<String, Integer> moods() {
+    return Map.copyOf(moods);
+  }
+
   /** The agent's corner of the monitor page, Markdown. */
   public synchronized String page() {
     return page;

@@ -361,6 +361,7 @@ public final class Kernel {
         "events", estimate.tokens(shown.length())));
     info.put("recall", recalled.info() == null ? null : Json.parse(recalled.info()));
     info.put("state", stateText);
+    info.put("moods", state.moods()); // for the page's plot of mood over time
     info.put("sent", flow.sentThisStep().stream()
         .map(s -> Map.of("room", s.room(), "text", s.text())).toList());
     return info;

@@ -155,6 +155,17 @@ public final class Monitor implements AutoCloseable {
           send(exchange, 200, JSON, Json.write(snapshot));
         }
         case "/api/live" -> live.stream(exchange);
+        case "/api/notes" -> send(exchange, 200, JSON, Json.write(Views.notes(memory,
+            parameter(exchange, "q"), String.valueOf(parameter(exchange, "order")))));
+        case "/api/dialogue" -> {
+          String day = parameter(exchange, "day");
+          try {
+            send(exchange, 200, JSON, Json.write(Views.dialogue(memory, parameter(exchange, "q"),
+                day == null || day.isBlank() ? null : java.time.LocalDate.parse(day))));
+          } catch (java.time.format.DateTimeParseException e) {
+            send(exchange, 400, TEXT, "day is a date such as 2026-12-03\n");
+          }
+        }
         case "/api/prompt" -> {
           long step = number(exchange, "step");
           List<Prompts.Message> prompt = prompts.of(step);
@@ -176,6 +187,12 @@ public final class Monitor implements AutoCloseable {
           }
         }
       }
+    } catch (java.sql.SQLException e) {
+      try {
+        send(exchange, 503, TEXT, "the database is away: " + e.getMessage() + "\n");
+      } catch (IOException gone) {
+        log.debug("monitor: a client went away: {}", gone.getMessage());
+      }
     } catch (IOException e) {
       log.debug("monitor: a client went away: {}", e.getMessage());
     } catch (RuntimeException e) {
@@ -183,19 +200,25 @@ public final class Monitor implements AutoCloseable {
     }
   }
 
-  /** A whole number from the query, or -1. */
-  private static long number(HttpExchange exchange, String name) {
+  /** A parameter of the query, decoded; null when it is not there. */
+  private static String parameter(HttpExchange exchange, String name) {
     String query = exchange.getRequestURI().getRawQuery();
     for (String pair : query == null ? new String[0] : query.split("&")) {
       if (pair.startsWith(name + "=")) {
-        try {
-          return Long.parseLong(pair.substring(name.length() + 1));
-        } catch (NumberFormatException e) {
-          return -1;
-        }
+        return java.net.URLDecoder.decode(pair.substring(name.length() + 1),
+            StandardCharsets.UTF_8);
       }
     }
-    return -1;
+    return null;
+  }
+
+  /** A whole number from the query, or -1. */
+  private static long number(HttpExchange exchange, String name) {
+    try {
+      return Long.parseLong(String.valueOf(parameter(exchange, name)));
+    } catch (NumberFormatException e) {
+      return -1;
+    }
   }
 
   /** The page's three buttons: pause, resume, wake now. */

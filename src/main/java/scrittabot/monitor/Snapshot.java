@@ -37,6 +37,7 @@ final class Snapshot {
       String sleep = memory.load("sleep");
       out.put("sleep", sleep == null ? null : Json.parseObject(sleep));
       out.put("steps", steps(memory));
+      out.put("hours", Views.hours(memory));
       out.put("notes", notes(memory));
       out.put("files", library.list(null).stream().map(f -> {
         var file = new LinkedHashMap<String, Object>();
@@ -105,7 +106,7 @@ final class Snapshot {
     });
   }
 
-  private static String cut(String text) {
+  static String cut(String text) {
     return text.length() <= TEXT_CHARS ? text : text.substring(0, TEXT_CHARS) + "…";
   }
 }

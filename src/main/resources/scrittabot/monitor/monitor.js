@@ -13,8 +13,12 @@ function cell(row, text, cls) {
   row.appendChild(td);
 }
 
+// Rows are made again only when their data changed: a selection or a hover survives.
 function fill(tableId, items, columns, onClick) {
   const body = document.querySelector("#" + tableId + " tbody");
+  const data = JSON.stringify(items);
+  if (body.dataset.shown === data) return;
+  body.dataset.shown = data;
   body.replaceChildren();
   for (const item of items) {
     const row = document.createElement("tr");
@@ -45,7 +49,7 @@ async function openStep(s) {
     parts.push(heading("The prompt as sent: " + prompt.messages.length + " messages"));
     for (const m of prompt.messages) {
       parts.push(heading(m.role + (m.images ? " (+ " + m.images + " images)" : "")));
-      parts.push(pre(m.text, "prompt"));
+      parts.push(pre(m.text));
     }
   } else {
     parts.push(heading("Its prompt is no longer kept; what the step's record holds:"));
@@ -75,33 +79,90 @@ function recalled(info) {
   return items ? items.map(r => r.ref + " " + Number(r.score).toFixed(3)).join(", ") : "";
 }
 
-// Bars of prompt tokens (and the part reused from the cache) and completion tokens per step.
-function plot(steps) {
-  const svg = document.createElementNS(SVG, "svg");
-  const ordered = steps.slice().reverse();
-  const width = 600, height = 160;
-  svg.setAttribute("viewBox", "0 0 " + width + " " + height);
-  svg.setAttribute("preserveAspectRatio", "none");
-  const max = Math.max(1, ...ordered.map(s => (s.prompt_tokens || 0) + (s.completion_tokens || 0)));
-  const w = width / Math.max(1, ordered.length);
-  ordered.forEach((s, i) => {
-    const bars = [["prompt", s.prompt_tokens || 0, 0], ["cached", s.cached_tokens || 0, 0],
-      ["completion", s.completion_tokens || 0, s.prompt_tokens || 0]];
-    for (const [cls, value, below] of bars) {
-      const rect = document.createElementNS(SVG, "rect");
-      const h = value / max * height;
-      rect.setAttribute("class", cls);
-      rect.setAttribute("x", String(i * w + 1));
-      rect.setAttribute("width", String(Math.max(1, w - 2)));
-      rect.setAttribute("y", String(height - below / max * height - h));
-      rect.setAttribute("height", String(h));
-      const title = document.createElementNS(SVG, "title");
-      title.textContent = "step " + s.step + ": " + cls + " " + value;
-      rect.appendChild(title);
-      svg.appendChild(rect);
+// Charts drawn by the page itself as SVG: bars (stacked where a part lies on another) and lines.
+// Each item is one x position; series pick their values from it.
+const CHART_W = 600, CHART_H = 140, MAX_BAR = 30;
+
+function svgElement(name, attributes, title) {
+  const e = document.createElementNS(SVG, name);
+  for (const [k, v] of Object.entries(attributes)) e.setAttribute(k, String(v));
+  if (title) {
+    const t = document.createElementNS(SVG, "title");
+    t.textContent = title;
+    e.appendChild(t);
+  }
+  return e;
+}
+
+function chartFrame() {
+  return svgElement("svg", { viewBox: "0 0 " + CHART_W + " " + CHART_H, preserveAspectRatio: "none" });
+}
+
+// The chart, with its scale in HTML below it (text in a stretched SVG would stretch too).
+function place(id, svg, max, unit) {
+  const scale = document.createElement("div");
+  scale.className = "axis";
+  scale.textContent = "top: " + (max >= 100 ? Math.round(max) : max.toFixed(1)) + (unit ? " " + unit : "");
+  document.getElementById(id).replaceChildren(svg, scale);
+}
+
+// series: [cls, value(item), base(item) or null]; label(item) names the x position.
+function bars(id, items, series, label, unit) {
+  const max = Math.max(1, ...items.flatMap(it => series.map(([, v, b]) => v(it) + (b ? b(it) : 0))));
+  const svg = chartFrame();
+  const w = Math.min(MAX_BAR, CHART_W / Math.max(1, items.length));
+  items.forEach((it, i) => {
+    for (const [cls, value, base] of series) {
+      const h = value(it) / max * CHART_H, below = (base ? base(it) : 0) / max * CHART_H;
+      svg.appendChild(svgElement("rect", { class: cls, x: i * w + 1, width: Math.max(1, w - 2),
+        y: CHART_H - below - h, height: h }, label(it) + ": " + cls + " " + value(it)));
     }
   });
-  document.getElementById("plot").replaceChildren(svg);
+  place(id, svg, max, unit);
+}
+
+// series: [cls, value(item) or null]; max: the top of the scale, or null to fit.
+function lines(id, items, series, label, max, unit) {
+  const top = max || Math.max(1, ...items.flatMap(it => series.map(([, v]) => v(it) || 0)));
+  const svg = chartFrame();
+  const step = CHART_W / Math.max(1, items.length);
+  for (const [cls, value] of series) {
+    const points = [];
+    items.forEach((it, i) => {
+      const v = value(it);
+      if (v === null || v === undefined) return;
+      const x = i * step + step / 2, y = CHART_H - v / top * CHART_H;
+      points.push(x.toFixed(1) + "," + y.toFixed(1));
+      svg.appendChild(svgElement("circle", { class: cls, cx: x, cy: y, r: 2 }, label(it) + ": " + cls + " " + v));
+    }
+    );
+    if (points.length > 1) svg.appendChild(svgElement("polyline", { class: cls, points: points.join(" ") }));
+  }
+  place(id, svg, top, unit);
+}
+
+const MOOD_COLOURS = ["happy", "sad", "afraid", "angry", "surprised", "disgusted"];
+
+function plots(snapshot) {
+  const steps = snapshot.steps.slice().reverse(); // oldest first
+  const name = s => "step " + s.step;
+  bars("plot", steps, [["prompt", s => s.prompt_tokens || 0], ["cached", s => s.cached_tokens || 0],
+    ["completion", s => s.completion_tokens || 0, s => s.prompt_tokens || 0]], name, "tokens");
+  const seconds = s => (new Date(s.ended) - new Date(s.started)) / 1000;
+  bars("plot-latency", steps, [["step", seconds], ["llm", s => (s.llm_ms || 0) / 1000]], name, "s");
+  lines("plot-reuse", steps, [["reuse", s => s.prompt_tokens ? Math.round(100 * (s.cached_tokens || 0) / s.prompt_tokens) : null]], name, 100, "%");
+  const moods = MOOD_COLOURS.filter(m => steps.some(s => s.info && s.info.moods && s.info.moods[m] > 0));
+  lines("plot-mood", steps, moods.map(m => ["mood-" + m, s => s.info && s.info.moods ? s.info.moods[m] : null]), name, 10);
+  const legend = document.getElementById("mood-legend");
+  legend.replaceChildren(...moods.map(m => {
+    const span = document.createElement("span");
+    span.className = "mood-" + m;
+    span.textContent = m;
+    return span;
+  }));
+  if (!moods.length) legend.textContent = "calm all along";
+  bars("plot-hours", snapshot.hours || [], [["calls", h => h.llm_calls]],
+    h => time(h.hour) + " (" + h.steps + " steps, " + h.step_seconds.toFixed(1) + " s a step)", "calls");
 }
 
 function show(snapshot) {
@@ -127,14 +188,39 @@ function show(snapshot) {
     corner.innerHTML = snapshot.corner; // cleaned by the bot: see the top of this file
     corner.dataset.html = snapshot.corner;
   }
-  plot(snapshot.steps);
+  plots(snapshot);
   fill("steps", snapshot.steps, s => [[s.step], [time(s.ended)], [s.prompt_tokens],
     [s.cached_tokens], [s.completion_tokens], [s.llm_ms === null ? "" : (s.llm_ms / 1000).toFixed(1)],
     [recalled(s.info)], [s.reply, "text"]], openStep);
   fill("files", snapshot.files, f => [[f.filename, "text"], [f.size], [f.state + (f.progress ? ": " + f.progress : "")],
     [f.summary, "text"]]);
-  fill("notes", snapshot.notes, n => [[n.ref], [time(n.created)],
-    [n.summary + (n.keywords.length ? " [" + n.keywords.join(", ") + "]" : ""), "text"], [n.recalled]]);
+}
+
+// Memory, as the person asks: notes by words and order, the dialogue log by words and day.
+let notesAsked = "", dialogueAsked = "";
+
+async function json(url) {
+  const response = await fetch(url, { credentials: "same-origin", cache: "no-store" });
+  if (!response.ok) throw new Error(response.status + " " + (await response.text()));
+  return response.json();
+}
+
+async function memoryViews(force) {
+  const notesUrl = "/api/notes?q=" + encodeURIComponent(document.getElementById("notes-q").value)
+    + "&order=" + encodeURIComponent(document.getElementById("notes-order").value);
+  const dialogueUrl = "/api/dialogue?q=" + encodeURIComponent(document.getElementById("dialogue-q").value)
+    + "&day=" + encodeURIComponent(document.getElementById("dialogue-day").value);
+  if (force || notesUrl !== notesAsked) {
+    notesAsked = notesUrl;
+    fill("notes", await json(notesUrl), n => [[n.ref], [time(n.created)],
+      [n.summary + (n.keywords.length ? " [" + n.keywords.join(", ") + "]" : ""), "text"], [n.recalled],
+      [n.superseded ? time(n.superseded) + (n.superseded_by ? " by " + n.superseded_by : " (deleted)") : ""]]);
+  }
+  if (force || dialogueUrl !== dialogueAsked) {
+    dialogueAsked = dialogueUrl;
+    fill("dialogue", await json(dialogueUrl), d => [[time(d.time)], [d.kind], [d.room], [d.sender || (d.kind === "reply" ? "the agent" : "")],
+      [d.text, "text"], [d.dropped ? "dropped" : d.step === null ? "waiting" : d.step]]);
+  }
 }
 
 let csrf = null;
@@ -171,6 +257,7 @@ async function refresh() {
     csrf = snapshot.csrf;
     pauseState(snapshot.pause);
     show(snapshot);
+    if (snapshot.database === "ok") await memoryViews(true);
   } catch (e) {
     const status = document.getElementById("status");
     status.textContent = "the bot does not answer: " + e.message;
@@ -231,6 +318,9 @@ function live() {
   });
 }
 
+for (const id of ["notes-q", "notes-order", "dialogue-q", "dialogue-day"]) {
+  document.getElementById(id).addEventListener("input", () => memoryViews(false).catch(() => {}));
+}
 for (const action of ["pause", "resume", "wake"]) {
   document.getElementById(action).addEventListener("click", () => act(action));
 }

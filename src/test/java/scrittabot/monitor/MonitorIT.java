@@ -10,6 +10,7 @@ import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -68,9 +69,15 @@ class MonitorIT {
         HOSTILE));
     var step = new Step(1, "<message>" + HOSTILE + "</message>", "I read: " + HOSTILE);
     memory.stepped(new Journal.StepRecord(step, List.of(id), Instant.now(), Instant.now(),
-        new Completion.Usage(1200, 40, 1100, 900, 800), 1700, "{\"window_start\": 1}", null,
+        new Completion.Usage(1200, 40, 1100, 900, 800), 1700, "{\"window_start\": 1}",
+        "{\"moods\": {\"happy\": 3, \"sad\": 0}}",
         List.of(new Journal.Sent("lobby", "hello"))));
     memory.notes().make("Anna's note " + HOSTILE, List.of("hostile"));
+    var old = memory.notes().make("The boiler is serviced in May", List.of("boiler"));
+    memory.notes().replace(old.note().id(), "The boiler is serviced in June",
+        List.of("boiler"));
+    memory.arrived(new Event.UserMessage(Instant.parse("2026-01-05T10:00:00Z"), "@bob:test",
+        "kitchen", "50% of the_plan, an old message"));
     memory.save("agent", Json.write(Map.of("moods", Map.of("happy", 3), "goals",
         List.of("learn <b>more</b>"), "page", CORNER)));
     assertTrue(memory.flush(Duration.ofSeconds(10)));
@@ -152,7 +159,7 @@ class MonitorIT {
     assertEquals("I read: " + HOSTILE, Json.at(snapshot, "steps", 0, "reply"));
     assertEquals(1200.0, ((Number) Json.at(snapshot, "steps", 0, "prompt_tokens"))
         .doubleValue());
-    assertEquals("Anna's note " + HOSTILE, Json.at(snapshot, "notes", 0, "summary"));
+    assertEquals("Anna's note " + HOSTILE, Json.at(snapshot, "notes", 1, "summary"));
     for (String secret : SECRETS.split(" ")) {
       assertFalse(response.body().contains(secret), secret);
       assertFalse(get("/", "Cookie", cookie()).body().contains(secret), secret);
@@ -176,8 +183,36 @@ class MonitorIT {
     }
     assertEquals(1.0, values.get("scrittabot_steps_total"));
     assertEquals(1200.0, values.get("scrittabot_prompt_tokens_total"));
-    assertEquals(1.0, values.get("scrittabot_notes"));
+    assertEquals(2.0, values.get("scrittabot_notes"));
     assertEquals(1.0, values.get("scrittabot_up"));
+  }
+
+  @Test
+  void memoryViewsFindNotesAndDialogueByWordsAndDay() throws Exception {
+    assertEquals(List.of("The boiler is serviced in June"), field(get("/api/notes?q=BOILER",
+        "Cookie", cookie()), "summary"), "current notes only, any case");
+    assertEquals(List.of("The boiler is serviced in May"), field(get(
+        "/api/notes?q=boiler&order=superseded", "Cookie", cookie()), "summary"));
+    assertEquals(2, field(get("/api/notes?order=recalled", "Cookie", cookie()), "ref").size(),
+        "two current notes, by recall");
+    assertEquals(List.of(), field(get("/api/notes?q=%25", "Cookie", cookie()), "ref"),
+        "a % is looked for as itself: no note has one");
+    assertEquals(List.of("50% of the_plan, an old message"), field(get(
+        "/api/dialogue?q=" + URLEncoder.encode("50% of the_", StandardCharsets.UTF_8),
+        "Cookie", cookie()), "text"));
+    assertEquals(List.of("50% of the_plan, an old message"), field(get(
+        "/api/dialogue?day=2026-01-05", "Cookie", cookie()), "text"), "up to that day");
+    assertEquals(List.of(), field(get("/api/dialogue?day=2026-01-04", "Cookie", cookie()),
+        "text"));
+    assertEquals(List.of("hello", HOSTILE, "50% of the_plan, an old message"), field(get(
+        "/api/dialogue", "Cookie", cookie()), "text"), "all of it, newest first");
+    assertEquals(400, get("/api/dialogue?day=yesterday", "Cookie", cookie()).statusCode());
+  }
+
+  private static List<Object> field(HttpResponse<String> response, String name) {
+    assertEquals(200, response.statusCode(), response.body());
+    return ((List<?>) Json.parse(response.body())).stream().map(r -> ((Map<?, ?>) r).get(name))
+        .map(v -> (Object) v).toList();
   }
 
   @Test
@@ -232,10 +267,12 @@ class MonitorIT {
           .getText());
       assertEquals("I read: " + HOSTILE, browser.findElement(
           By.cssSelector("#steps tbody tr td.text")).getText());
-      assertEquals("Anna's note " + HOSTILE + " [hostile]", browser.findElement(
-          By.cssSelector("#notes tbody td.text")).getText());
+      waitFor(() -> browser.findElements(By.cssSelector("#notes tbody td.text")).stream()
+          .anyMatch(e -> e.getText().equals("Anna's note " + HOSTILE + " [hostile]")),
+          "the hostile note, as text");
       assertEquals(0, browser.findElements(By.cssSelector("main img, main b, main script, "
-          + "main form, main input, main [onerror]")).size(), "no markup from the data");
+          + "main td *, #corner form, #corner input, main [onerror]")).size(),
+          "no markup from the data");
       waitFor(() -> !browser.findElements(By.cssSelector("#corner h1")).isEmpty(),
           "the agent's corner");
       assertEquals("Status", browser.findElement(By.cssSelector("#corner h1")).getText());
@@ -247,6 +284,23 @@ class MonitorIT {
           .filter(h -> h != null).toList(), "only the web link stays a link");
       assertEquals(3, browser.findElements(By.cssSelector("#plot svg rect")).size(),
           "one step: its prompt, cached and completion bars");
+      assertEquals(2, browser.findElements(By.cssSelector("#plot-latency svg rect")).size(),
+          "the step's seconds: whole and LLM");
+      assertEquals(1, browser.findElements(By.cssSelector("#plot-reuse svg circle")).size());
+      assertEquals(1, browser.findElements(By.cssSelector("#plot-mood svg circle.mood-happy"))
+          .size(), "happy, the one mood above 0");
+      assertEquals(1, browser.findElements(By.cssSelector("#plot-hours svg rect")).size(),
+          "this hour's LLM calls");
+      waitFor(() -> browser.findElements(By.cssSelector("#dialogue tbody tr")).size() == 3,
+          "the dialogue log");
+      browser.findElement(By.id("notes-q")).sendKeys("boiler");
+      waitFor(() -> browser.findElements(By.cssSelector("#notes tbody tr")).size() == 1,
+          "notes found by a word");
+      browser.findElement(By.cssSelector("#notes-order option[value=superseded]")).click();
+      waitFor(() -> browser.findElement(By.cssSelector("#notes tbody tr")).getText()
+          .contains("serviced in May"), "the replaced note");
+      waitFor(() -> browser.findElement(By.cssSelector("#notes tbody tr")).getText()
+          .contains(" by n"), "it says which note replaced it");
       waitFor(() -> browser.findElement(By.id("now-state")).getText()
           .equals("waiting for events"), "the live view connects");
       Files.write(Path.of("target/monitor-page.png"), browser.getScreenshotAs(OutputType.BYTES));
@@ -277,11 +331,20 @@ class MonitorIT {
             + "'make test' installs it (apt-get install chromium chromium-driver)"));
   }
 
+  /** Waits up to 30 s; an element the page replaced meanwhile is looked for again. */
   static void waitFor(java.util.function.BooleanSupplier done, String what) throws Exception {
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (!done.getAsBoolean()) {
+    while (!holds(done)) {
       assertTrue(System.nanoTime() < deadline, "in 30 s: " + what);
       Thread.sleep(50);
+    }
+  }
+
+  private static boolean holds(java.util.function.BooleanSupplier done) {
+    try {
+      return done.getAsBoolean();
+    } catch (org.openqa.selenium.StaleElementReferenceException e) {
+      return false;
     }
   }
 }
