@@ -16,6 +16,7 @@ import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
 import scrittabot.console.ConsoleChannel;
+import scrittabot.kernel.Channel;
 import scrittabot.kernel.EventQueue;
 import scrittabot.library.Library;
 import scrittabot.llm.Replay;
@@ -162,10 +163,10 @@ public final class Main {
   }
 
   /** The monitor page (null when off) watches the bot's steps and may pause and wake it. */
-  private static void show(Bot bot, Monitor monitor) {
+  private static void show(Bot bot, Monitor monitor, Channel channel) {
     if (monitor != null) {
       bot.watch(monitor.watcher());
-      monitor.control(bot.pause(), bot::wakeNow);
+      monitor.control(bot.pause(), bot::wakeNow, channel::trouble);
     }
   }
 
@@ -176,7 +177,7 @@ public final class Main {
     Thread main = Thread.currentThread();
     try (var matrix = new MatrixChannel(config, queue, memory, library);
         var bot = new Bot(config, memory, library, queue, matrix)) {
-      show(bot, monitor);
+      show(bot, monitor, matrix);
       memory.onLockLost(() -> bot.stop("another bot took the database while it was away"));
       // The main thread may still wait for the homeserver at start: interrupt that too.
       Signal.handle(new Signal("TERM"), s -> {
@@ -254,7 +255,7 @@ public final class Main {
     var queue = new EventQueue(memory);
     var console = new ConsoleChannel(queue, System.in, System.out);
     try (var bot = new Bot(config, memory, library, queue, console)) {
-      show(bot, monitor);
+      show(bot, monitor, console);
       memory.onLockLost(() -> bot.stop("another bot took the database while it was away"));
       Signal.handle(new Signal("TERM"), s -> bot.stop("SIGTERM"));
       Signal.handle(new Signal("INT"), s -> bot.stop("interrupted"));

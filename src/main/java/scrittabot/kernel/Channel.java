@@ -22,6 +22,11 @@ public interface Channel {
     throw new IOException("this channel has no reactions");
   }
 
+  /** What is wrong with the channel now, e.g. its server is away; null while it works. */
+  default String trouble() {
+    return null;
+  }
+
   /** The room to use when the agent names none and nobody has spoken yet. */
   String defaultRoom();
 

@@ -202,7 +202,7 @@ public final class Kernel {
       journal.dropped(Queued.ids(batch));
       handled = true;
       crashed = true;
-      watcher.failed(Watcher.Failure.STEP);
+      watcher.failed(Watcher.Failure.STEP, e.toString());
     } finally {
       if (handled) {
         watcher.took(Watcher.Timing.STEP, Duration.ofNanos(System.nanoTime() - start));
@@ -490,10 +490,10 @@ public final class Kernel {
     watcher.took(Watcher.Timing.CODE, Duration.ofNanos(System.nanoTime() - start));
     watcher.ran(code, result.output(), result.error());
     if (result.error() != null) {
-      watcher.failed(Watcher.Failure.CODE);
+      watcher.failed(Watcher.Failure.CODE, result.error());
     }
     if (result.reset() != null) {
-      watcher.failed(Watcher.Failure.SANDBOX_RESTART);
+      watcher.failed(Watcher.Failure.SANDBOX_RESTART, result.reset());
     }
     outputs.add(new Event.CodeOutput(Instant.now(), result.output(), result.error()));
     if (result.reset() != null) {
@@ -512,7 +512,7 @@ public final class Kernel {
   private boolean failed(List<Queued> batch, LlmException e) throws InterruptedException {
     List<Event> events = Queued.events(batch);
     log.error("LLM request failed: {}", e.getMessage());
-    watcher.failed(Watcher.Failure.LLM);
+    watcher.failed(Watcher.Failure.LLM, e.getMessage());
     int status = e.status();
     boolean busy = status == 0 || status == 408 || status == 429 || status == 503;
     if (!busy && events.stream().anyMatch(ev -> ev instanceof Event.FileMessage f

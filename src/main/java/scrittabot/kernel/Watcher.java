@@ -28,8 +28,8 @@ public interface Watcher {
   /** How long a part of a step took. */
   default void took(Timing what, Duration time) {}
 
-  /** Something went wrong that /metrics counts. */
-  default void failed(Failure what) {}
+  /** Something went wrong that /metrics counts; {@code detail} says what, for the page. */
+  default void failed(Failure what, String detail) {}
 
   /** The parts of a step that are timed. */
   enum Timing { STEP, RECALL, LLM, CODE }
@@ -73,8 +73,8 @@ public interface Watcher {
       }
 
       @Override
-      public void failed(Failure what) {
-        watchers.forEach(w -> w.failed(what));
+      public void failed(Failure what, String detail) {
+        watchers.forEach(w -> w.failed(what, detail));
       }
     };
   }

@@ -185,6 +185,11 @@ public final class MatrixChannel implements Channel, AutoCloseable {
   }
 
   @Override
+  public String trouble() {
+    return http.trouble();
+  }
+
+  @Override
   public String defaultRoom() {
     return rooms.defaultRoom();
   }

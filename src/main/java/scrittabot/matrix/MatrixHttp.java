@@ -29,12 +29,19 @@ final class MatrixHttp implements AutoCloseable {
   private final String homeserver;
   private final String token;
   private final HttpClient http;
+  /** Why the homeserver cannot be reached now, since when; null while it answers. */
+  private volatile String trouble;
 
   MatrixHttp(String homeserver, String token) {
     this.homeserver = homeserver;
     this.token = token;
     this.http = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT)
         .followRedirects(HttpClient.Redirect.NORMAL).build();
+  }
+
+  /** Why the homeserver cannot be reached now (for the monitor page); null while it answers. */
+  String trouble() {
+    return trouble;
   }
 
   /** A downloaded body with the server's content type. */
@@ -70,6 +77,7 @@ final class MatrixHttp implements AutoCloseable {
     for (int failures = 0; ; failures++) {
       try {
         Map<String, Object> answer = call(method, path, body, timeout);
+        trouble = null;
         if (failures > 0) {
           log.info("{} {} went through after {} failed tries", method, shortPath(path), failures);
         }
@@ -150,6 +158,10 @@ final class MatrixHttp implements AutoCloseable {
         : e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
     log.warn("{} {}{} failed ({}); trying again in {} s", method, homeserver, shortPath(path), why,
         pause.toSeconds());
+    if (trouble == null) {
+      trouble = "the homeserver does not answer since "
+          + java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS) + ": " + why;
+    }
     Thread.sleep(pause.toMillis());
   }
 

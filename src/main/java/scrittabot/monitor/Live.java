@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,11 +26,13 @@ final class Live implements Watcher {
   static final int QUEUE = 1000;
   private static final int MAX_REPLY_CHARS = 20_000;
   private static final long KEEPALIVE_SECONDS = 15;
+  private static final int MAX_RUNS = 20;
 
   private final List<Client> clients = new CopyOnWriteArrayList<>();
   // what a page opened mid-step needs to catch up: written on the kernel's thread only
   private volatile Map<String, Object> now = Map.of("state", "waiting");
   private final StringBuilder reply = new StringBuilder();
+  private final List<Map<String, Object>> runs = new ArrayList<>(); // guarded by reply
 
   private record Client(BlockingQueue<String> events, HttpExchange exchange) {}
 
@@ -37,6 +40,7 @@ final class Live implements Watcher {
   public void stepStarted(long step, List<Event> events) {
     synchronized (reply) {
       reply.setLength(0);
+      runs.clear();
     }
     var event = new LinkedHashMap<String, Object>();
     event.put("state", "thinking");
@@ -62,6 +66,11 @@ final class Live implements Watcher {
     event.put("code", code);
     event.put("output", output);
     event.put("error", error);
+    synchronized (reply) {
+      if (runs.size() < MAX_RUNS) {
+        runs.add(event);
+      }
+    }
     publish("ran", event);
   }
 
@@ -72,6 +81,7 @@ final class Live implements Watcher {
     event.put("step", step);
     event.put("until", restingUntil == null || restingUntil.equals(Instant.EPOCH) ? null
         : restingUntil.toString());
+    event.put("events", now.get("events")); // a page opened later shows what the step saw
     now = event;
     publish("ended", event);
   }
@@ -106,6 +116,7 @@ final class Live implements Watcher {
       var caughtUp = new LinkedHashMap<String, Object>(now);
       synchronized (reply) {
         caughtUp.put("reply", reply.toString());
+        caughtUp.put("runs", List.copyOf(runs));
       }
       write(out, "event: now\ndata: " + Json.write(caughtUp) + "\n\n");
       while (clients.contains(client)) {

@@ -54,7 +54,7 @@ final class Metrics implements Watcher {
   }
 
   @Override
-  public synchronized void failed(Failure what) {
+  public synchronized void failed(Failure what, String detail) {
     failures.merge(what, 1L, Long::sum);
   }
 

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import scrittabot.Config;
@@ -47,6 +48,7 @@ public final class Monitor implements AutoCloseable {
   private final Live live = new Live();
   private final Prompts prompts;
   private final Metrics metrics = new Metrics();
+  private final Health health = new Health();
   /** Sent back by the page with each POST: another site cannot read it, so cannot forge one. */
   private final String csrf = Access.random();
   private volatile Pause pause;
@@ -99,17 +101,24 @@ public final class Monitor implements AutoCloseable {
    * errors counted for /metrics.
    */
   public Watcher watcher() {
-    return Watcher.all(List.of(live, prompts, metrics));
+    return Watcher.all(List.of(live, prompts, metrics, health));
   }
 
   /**
    * Lets the page pause, resume and wake the agent, and nothing else: {@code wakeNow} queues
-   * an event that wakes it.
+   * an event that wakes it. {@code channelTrouble} says what is wrong with the channel, if
+   * anything.
    */
-  public void control(Pause pause, Runnable wakeNow) {
+  public void control(Pause pause, Runnable wakeNow, Supplier<String> channelTrouble) {
     this.pause = pause;
     this.wakeNow = wakeNow;
+    health.channel(channelTrouble);
     pause.onChange(live::paused);
+  }
+
+  /** Pages following the agent live now. */
+  public int pages() {
+    return live.clients();
   }
 
   /** The page's address, without the token. */
@@ -152,6 +161,7 @@ public final class Monitor implements AutoCloseable {
           snapshot.put("pause", p == null ? null : p.state());
           snapshot.put("csrf", csrf);
           snapshot.put("prompts", prompts.steps());
+          snapshot.put("health", health.now());
           send(exchange, 200, JSON, Json.write(snapshot));
         }
         case "/api/live" -> live.stream(exchange);

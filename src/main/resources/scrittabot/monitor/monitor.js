@@ -223,6 +223,23 @@ async function memoryViews(force) {
   }
 }
 
+// What is down, said at the top: the page goes on with what it has.
+function troubles(snapshot) {
+  const health = snapshot.health || {};
+  const lines = [];
+  if (snapshot.database !== "ok") lines.push("The database is " + snapshot.database
+    + ": memory below is as it was last read; the live view goes on.");
+  if (health.llm) lines.push("The LLM server is " + health.llm);
+  if (health.channel) lines.push("The chat: " + health.channel);
+  const box = document.getElementById("trouble");
+  box.replaceChildren(...lines.map(line => {
+    const p = document.createElement("p");
+    p.textContent = line;
+    return p;
+  }));
+  box.hidden = lines.length === 0;
+}
+
 let csrf = null;
 
 function pauseState(pause) {
@@ -255,6 +272,7 @@ async function refresh() {
     if (!response.ok) throw new Error(response.status + " " + (await response.text()));
     const snapshot = await response.json();
     csrf = snapshot.csrf;
+    troubles(snapshot);
     pauseState(snapshot.pause);
     show(snapshot);
     if (snapshot.database === "ok") await memoryViews(true);
@@ -270,6 +288,11 @@ function pre(text, cls) {
   p.className = "text" + (cls ? " " + cls : "");
   p.textContent = text;
   return p;
+}
+
+function showRun(runs, run) {
+  runs.appendChild(pre(run.code));
+  runs.appendChild(pre(run.output + (run.error ? "\n" + run.error : ""), run.error ? "error" : ""));
 }
 
 function nowState(data) {
@@ -294,6 +317,8 @@ function live() {
     nowState(data);
     document.getElementById("now-events").textContent = (data.events || []).join("\n");
     reply.textContent = data.reply || "";
+    runs.replaceChildren();
+    for (const run of data.runs || []) showRun(runs, run);
   });
   source.addEventListener("step", e => {
     const data = JSON.parse(e.data);
@@ -306,9 +331,7 @@ function live() {
     reply.textContent += JSON.parse(e.data).text;
   });
   source.addEventListener("ran", e => {
-    const data = JSON.parse(e.data);
-    runs.appendChild(pre(data.code));
-    runs.appendChild(pre(data.output + (data.error ? "\n" + data.error : ""), data.error ? "error" : ""));
+    showRun(runs, JSON.parse(e.data));
   });
   source.addEventListener("pause", e => pauseState({ paused: JSON.parse(e.data).paused,
     since: new Date().toISOString() }));

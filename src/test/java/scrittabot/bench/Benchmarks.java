@@ -39,6 +39,7 @@ public final class Benchmarks {
     section(only, "sandbox", () -> SandboxBench.print(
         List.of(SandboxBench.run(false, 3), SandboxBench.run(true, 1))));
     section(only, "kernel", () -> KernelBench.print(KernelBench.run()));
+    section(only, "monitor", () -> MonitorBench.print(MonitorBench.run()));
     section(only, "memory", () -> MemoryBench.print(MemoryBench.run()));
     section(only, "recall", () -> RecallBench.print(RecallBench.run(10_000, 100_000)));
     section(only, "facts", () -> PlantedFactsBench.print(PlantedFactsBench.run()));

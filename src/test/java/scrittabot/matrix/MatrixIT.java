@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.awt.image.BufferedImage;
@@ -475,16 +476,40 @@ class MatrixIT {
 
   @Test
   void theBotCarriesOnAfterTheHomeserverWasAwayForAMinute() throws Exception {
-    var process = startBot();
+    var process = startBot(Map.of("monitor_port", 0));
     aliceClient.send(room, "before");
     aliceClient.await(fromBot(room).and(body("echo: before")), WAIT);
+    long stopped = System.nanoTime();
     synapse.stop();
-    Thread.sleep(60_000);
+    // the monitor page says so, and goes on answering
+    long deadline = System.nanoTime() + Duration.ofSeconds(50).toNanos();
+    Object trouble = null;
+    while (trouble == null && System.nanoTime() < deadline) {
+      Thread.sleep(500);
+      trouble = Json.at(monitorSnapshot(process), "health", "channel");
+    }
+    assertTrue(String.valueOf(trouble).startsWith("the homeserver does not answer since"),
+        String.valueOf(trouble));
+    Thread.sleep(Math.max(0, 60_000 - (System.nanoTime() - stopped) / 1_000_000));
     assertTrue(process.process().isAlive(), "the bot lives through the outage");
     synapse.restart();
     aliceClient.send(room, "after");
     aliceClient.await(fromBot(room).and(body("echo: after")), Duration.ofSeconds(90));
     assertEquals(1, repliesSaying("echo: after"));
+    assertNull(Json.at(monitorSnapshot(process), "health", "channel"), "back to normal");
+  }
+
+  /** The monitor page's snapshot, by the link the bot's log printed. */
+  private static Map<String, Object> monitorSnapshot(ConsoleProcess process) throws Exception {
+    Matcher link = Pattern.compile("monitor: (http://\\S+/)\\?token=(\\S+)")
+        .matcher(process.log());
+    assertTrue(link.find(), "the log has the monitor's link");
+    var response = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest
+        .newBuilder(java.net.URI.create(link.group(1) + "api/snapshot"))
+        .header("Authorization", "Bearer " + link.group(2)).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, response.statusCode(), response.body());
+    return Json.parseObject(response.body());
   }
 
   private static int indexOf(List<Map<String, Object>> reports,

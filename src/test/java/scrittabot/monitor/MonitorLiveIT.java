@@ -80,7 +80,7 @@ class MonitorLiveIT {
     queue = new EventQueue(memory);
     bot = new Bot(config, memory, library, queue, channel);
     bot.watch(monitor.watcher());
-    monitor.control(bot.pause(), bot::wakeNow);
+    monitor.control(bot.pause(), bot::wakeNow, channel::trouble);
     assertTrue(bot.sandbox().awaitReady());
     loop = Thread.ofPlatform().name("kernel-under-test").start(bot::run);
   }
@@ -360,6 +360,74 @@ class MonitorLiveIT {
     String out = new String(parser.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertEquals(0, parser.waitFor(), "prometheus_client could not parse:\n" + text);
     return Json.parseObject(out);
+  }
+
+  /**
+   * The database stops, then the LLM server goes away: the page says so at the top and goes on
+   * showing what it has; when the database is back, so is the page.
+   */
+  @Test
+  void thePageSaysWhatIsDownAndGoesOn() throws Exception {
+    var browser = MonitorIT.browser(dir.resolve("chromium"));
+    try {
+      browser.get(monitor.url() + "?token=" + Files.readString(dir.resolve(
+          "state/monitor-token")).strip());
+      MonitorIT.waitFor(() -> browser.findElement(By.id("status")).getText()
+          .startsWith("updated"), "the first snapshot");
+      assertTrue(!browser.findElement(By.id("trouble")).isDisplayed(), "nothing is down");
+      scrittabot.memory.TestDatabase.stopServer();
+      try {
+        MonitorIT.waitFor(() -> browser.findElement(By.id("trouble")).getText()
+            .startsWith("The database is away"), "the database is away, says the page");
+        Files.write(Path.of("target/monitor-database-away.png"),
+            browser.getScreenshotAs(org.openqa.selenium.OutputType.BYTES));
+      } finally {
+        scrittabot.memory.TestDatabase.startServer();
+      }
+      MonitorIT.waitFor(() -> !browser.findElement(By.id("trouble")).isDisplayed(),
+          "back with the database");
+
+      llm.close();
+      say("please say anything");
+      MonitorIT.waitFor(() -> browser.findElement(By.id("trouble")).getText()
+          .startsWith("The LLM server is failing since"), "the LLM is down, says the page");
+      MonitorIT.waitFor(() -> browser.findElement(By.id("now-state")).getText()
+          .startsWith("awake: step 1"), "the live view shows the step that waits for it");
+      Files.write(Path.of("target/monitor-llm-away.png"),
+          browser.getScreenshotAs(org.openqa.selenium.OutputType.BYTES));
+    } finally {
+      browser.quit();
+    }
+  }
+
+  @Test
+  void theLiveViewSurvivesAReload() throws Exception {
+    var browser = MonitorIT.browser(dir.resolve("chromium"));
+    try {
+      browser.get(monitor.url() + "?token=" + Files.readString(dir.resolve(
+          "state/monitor-token")).strip());
+      MonitorIT.waitFor(() -> browser.findElement(By.id("now-state")).getText()
+          .equals("waiting for events"), "the live view connects");
+      say("please say before the reload");
+      MonitorIT.waitFor(() -> browser.findElement(By.id("now-reply")).getText()
+          .contains("before the reload"), "the first step, live");
+      awaitSent(1);
+      browser.navigate().refresh();
+      MonitorIT.waitFor(() -> browser.findElement(By.id("now-state")).getText()
+          .startsWith("asleep after step 1"), "after the reload it catches up: step 1 is over");
+      assertTrue(browser.findElement(By.id("now-reply")).getText()
+          .contains("before the reload"), "with the reply of the last step");
+      assertTrue(browser.findElement(By.id("now-events")).getText()
+          .contains("please say before the reload"), "what it saw");
+      assertTrue(browser.findElement(By.id("now-runs")).getText().contains("sent"),
+          "and its code's output");
+      say("please say after the reload");
+      MonitorIT.waitFor(() -> browser.findElement(By.id("now-reply")).getText()
+          .contains("after the reload"), "the next step, live on the reloaded page");
+      MonitorIT.waitFor(() -> monitor.pages() == 1, "the old page's stream was let go");
+    } finally {
+      browser.quit();
+    }
   }
 
   private void awaitSent(int n) throws Exception {
