@@ -27,6 +27,8 @@ final class Live implements Watcher {
   private static final int MAX_REPLY_CHARS = 20_000;
   private static final long KEEPALIVE_SECONDS = 15;
   private static final int MAX_RUNS = 20;
+  /** Time between two writes to a page, in which events gather for the next write. */
+  private static final long BATCH_MS = 50;
 
   private final List<Client> clients = new CopyOnWriteArrayList<>();
   // what a page opened mid-step needs to catch up: written on the kernel's thread only
@@ -119,9 +121,19 @@ final class Live implements Watcher {
         caughtUp.put("runs", List.copyOf(runs));
       }
       write(out, "event: now\ndata: " + Json.write(caughtUp) + "\n\n");
+      var batch = new ArrayList<String>();
       while (clients.contains(client)) {
         String message = client.events().poll(KEEPALIVE_SECONDS, TimeUnit.SECONDS);
-        write(out, message == null ? ": still here\n\n" : message);
+        if (message == null) {
+          write(out, ": still here\n\n");
+          continue;
+        }
+        // what came meanwhile goes in the same write: a streamed reply is many small events
+        batch.add(message);
+        client.events().drainTo(batch);
+        write(out, String.join("", batch));
+        batch.clear();
+        Thread.sleep(BATCH_MS); // a page needs no more than a few updates a second
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
