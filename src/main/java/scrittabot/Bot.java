@@ -56,7 +56,7 @@ public final class Bot implements AutoCloseable {
     var tools = new ToolSet(Stream.of(new CoreTools(channel, state, flow, library).all(),
         new MemoryTools(memory, flow).all(),
         new LibraryTools(library, memory, flow, webFetch(config)).all())
-        .flatMap(List::stream).toList());
+        .flatMap(List::stream).toList(), flow::called);
     this.llm = llm;
     this.sandbox = new Sandbox(new Sandbox.Settings(config.filesDir(), config.sandboxTimeLimit(),
         config.sandboxMemory(), config.sandboxJit()), tools);

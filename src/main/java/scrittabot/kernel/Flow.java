@@ -33,6 +33,7 @@ public final class Flow implements Control {
   private String currentRoom;
   private final Map<String, Room> rooms = new HashMap<>();
   private final List<Journal.Sent> sentThisStep = new ArrayList<>();
+  private final List<String> toolsThisStep = new ArrayList<>();
 
   /** What the kernel keeps about one room's conversation, to answer it once and not echo it. */
   private static final class Room {
@@ -141,6 +142,18 @@ public final class Flow implements Control {
     sentThisStep.add(new Journal.Sent(room, text));
   }
 
+  /** A tool was called (any, with an effect or not). */
+  public void called(String tool) {
+    if (toolsThisStep.size() < 1000) { // a loop of calls is counted, not kept whole
+      toolsThisStep.add(tool);
+    }
+  }
+
+  /** The tools called during the current step, in order, for its record. */
+  List<String> toolsThisStep() {
+    return List.copyOf(toolsThisStep);
+  }
+
   /** The messages sent during the current step, for its record. */
   List<Journal.Sent> sentThisStep() {
     return List.copyOf(sentThisStep);
@@ -185,6 +198,7 @@ public final class Flow implements Control {
     acted = false;
     shown = shownEvents;
     sentThisStep.clear();
+    toolsThisStep.clear();
   }
 
   boolean acted() {

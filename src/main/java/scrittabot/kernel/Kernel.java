@@ -311,6 +311,9 @@ public final class Kernel {
     sameFailures = 0;
     log.debug("agent replied:\n{}", reply);
     var info = info(messages, stateText, shown, recalled);
+    info.put("code", Map.of("blocks", blocks.found(), "errors", outputs.stream()
+        .filter(e -> e instanceof Event.CodeOutput c && c.error() != null).count()));
+    info.put("tools", flow.toolsThisStep());
     if (askedAgain) {
       info.put("asked_again", "the first reply copied an earlier step's code");
     }

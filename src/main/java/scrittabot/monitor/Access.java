@@ -125,13 +125,16 @@ final class Access {
 
   /** The token given in the address, or null. */
   static String linkToken(HttpExchange exchange) {
+    return parameter(exchange, "token");
+  }
+
+  /** A parameter of the request's query, decoded; null when it is not there. */
+  static String parameter(HttpExchange exchange, String name) {
     String query = exchange.getRequestURI().getRawQuery();
-    if (query == null) {
-      return null;
-    }
-    for (String pair : query.split("&")) {
-      if (pair.startsWith("token=")) {
-        return java.net.URLDecoder.decode(pair.substring(6), StandardCharsets.UTF_8);
+    for (String pair : query == null ? new String[0] : query.split("&")) {
+      if (pair.startsWith(name + "=")) {
+        return java.net.URLDecoder.decode(pair.substring(name.length() + 1),
+            StandardCharsets.UTF_8);
       }
     }
     return null;
@@ -139,6 +142,12 @@ final class Access {
 
   private boolean matches(String given) {
     return MessageDigest.isEqual(token, given.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** A secret compared in constant time; a null {@code given} never matches. */
+  static boolean sameSecret(String given, String secret) {
+    return given != null && MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8),
+        secret.getBytes(StandardCharsets.UTF_8));
   }
 
   /** The cookie that keeps the token for the page's later requests. */

@@ -210,16 +210,8 @@ public final class Monitor implements AutoCloseable {
     }
   }
 
-  /** A parameter of the query, decoded; null when it is not there. */
   private static String parameter(HttpExchange exchange, String name) {
-    String query = exchange.getRequestURI().getRawQuery();
-    for (String pair : query == null ? new String[0] : query.split("&")) {
-      if (pair.startsWith(name + "=")) {
-        return java.net.URLDecoder.decode(pair.substring(name.length() + 1),
-            StandardCharsets.UTF_8);
-      }
-    }
-    return null;
+    return Access.parameter(exchange, name);
   }
 
   /** A whole number from the query, or -1. */
@@ -234,9 +226,7 @@ public final class Monitor implements AutoCloseable {
   /** The page's three buttons: pause, resume, wake now. */
   private void post(HttpExchange exchange, String path) throws IOException {
     exchange.getRequestBody().readNBytes(4096); // nothing is read from it
-    String given = exchange.getRequestHeaders().getFirst("X-CSRF-Token");
-    if (given == null || !java.security.MessageDigest.isEqual(
-        given.getBytes(StandardCharsets.UTF_8), csrf.getBytes(StandardCharsets.UTF_8))) {
+    if (!Access.sameSecret(exchange.getRequestHeaders().getFirst("X-CSRF-Token"), csrf)) {
       send(exchange, 403, TEXT, "the page's CSRF token is missing or stale: reload the page\n");
       return;
     }

@@ -3,6 +3,7 @@ package scrittabot.tools;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,8 +17,15 @@ public final class ToolSet {
   private static final Logger log = LoggerFactory.getLogger(ToolSet.class);
 
   private final Map<String, Tool> tools = new LinkedHashMap<>();
+  private final Consumer<String> onCall;
 
   public ToolSet(List<Tool> tools) {
+    this(tools, name -> { });
+  }
+
+  /** {@code onCall} hears the name of each tool called (for the step's record). */
+  public ToolSet(List<Tool> tools, Consumer<String> onCall) {
+    this.onCall = onCall;
     for (Tool tool : tools) {
       if (this.tools.put(tool.name(), tool) != null) {
         throw new IllegalArgumentException("two tools named " + tool.name());
@@ -42,6 +50,7 @@ public final class ToolSet {
     if (tool == null) {
       return error("NameError", "there is no tool named " + name);
     }
+    onCall.accept(name);
     try {
       var args = new Tool.Args(name, Json.parseObject(argsJson));
       return Json.write(java.util.Collections.singletonMap("value", tool.body().call(args)));

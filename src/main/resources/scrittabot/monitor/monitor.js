@@ -63,6 +63,7 @@ async function openStep(s) {
     .map(([k, v]) => k + " " + v).join(", ") + "; " + (s.prompt_tokens ?? "?") + " tokens in, "
     + (s.cached_tokens ?? "?") + " reused, " + (s.completion_tokens ?? "?") + " out, LLM "
     + (s.llm_ms === null ? "?" : (s.llm_ms / 1000).toFixed(1)) + " s"));
+  parts.push(heading("Did: " + (did(info) || "nothing recorded")));
   parts.push(heading("Recalled: " + (recalled(info) || "nothing")));
   parts.push(heading("Reply" + (info.reply_left_out ? " (left out of the dialogue: " + info.reply_left_out + ")" : "")));
   parts.push(pre(s.reply || ""));
@@ -72,6 +73,19 @@ async function openStep(s) {
 
 function time(iso) {
   return iso ? new Date(iso).toLocaleString() : "";
+}
+
+// What a step did: its code blocks and their errors, the tools it called, the messages it sent.
+function did(info) {
+  if (!info) return "";
+  const parts = [];
+  if (info.code) parts.push(info.code.blocks + " code" + (info.code.errors ? ", " + info.code.errors + " failed" : ""));
+  const counts = {};
+  for (const tool of info.tools || []) counts[tool] = (counts[tool] || 0) + 1;
+  const tools = Object.entries(counts).map(([tool, n]) => tool + (n > 1 ? " x" + n : ""));
+  if (tools.length) parts.push(tools.join(", "));
+  if (info.reply_left_out) parts.push("reply left out: " + info.reply_left_out);
+  return parts.join("; ");
 }
 
 function recalled(info) {
@@ -191,7 +205,7 @@ function show(snapshot) {
   plots(snapshot);
   fill("steps", snapshot.steps, s => [[s.step], [time(s.ended)], [s.prompt_tokens],
     [s.cached_tokens], [s.completion_tokens], [s.llm_ms === null ? "" : (s.llm_ms / 1000).toFixed(1)],
-    [recalled(s.info)], [s.reply, "text"]], openStep);
+    [did(s.info)], [recalled(s.info)], [s.reply, "text"]], openStep);
   fill("files", snapshot.files, f => [[f.filename, "text"], [f.size], [f.state + (f.progress ? ": " + f.progress : "")],
     [f.summary, "text"]]);
 }

@@ -95,8 +95,24 @@ class MonitorLiveIT {
     llm.close();
   }
 
+  private String token() throws Exception {
+    return Files.readString(dir.resolve("state/monitor-token")).strip();
+  }
+
   private String cookie() throws Exception {
-    return Access.COOKIE + "=" + Files.readString(dir.resolve("state/monitor-token")).strip();
+    return Access.COOKIE + "=" + token();
+  }
+
+  /** The page in a headless Chromium, opened by its link. */
+  private org.openqa.selenium.chrome.ChromeDriver openPage() throws Exception {
+    var browser = MonitorIT.browser(dir.resolve("chromium"));
+    try {
+      browser.get(monitor.url() + "?token=" + token());
+      return browser;
+    } catch (RuntimeException e) {
+      browser.quit();
+      throw e;
+    }
   }
 
   private void say(String text) {
@@ -190,10 +206,8 @@ class MonitorLiveIT {
 
   @Test
   void inABrowserTheStepAppearsLive() throws Exception {
-    var browser = MonitorIT.browser(dir.resolve("chromium"));
+    var browser = openPage();
     try {
-      browser.get(monitor.url() + "?token=" + Files.readString(dir.resolve(
-          "state/monitor-token")).strip());
       MonitorIT.waitFor(() -> browser.findElement(By.id("now-state")).getText()
           .equals("waiting for events"), "the live view connects");
       say("please say hello from the page");
@@ -207,6 +221,8 @@ class MonitorLiveIT {
       MonitorIT.waitFor(() -> browser.findElements(By.cssSelector("#steps tbody tr td.text"))
           .stream().anyMatch(e -> e.getText().contains("hello from the page")),
           "the step in the timeline");
+      String row = browser.findElements(By.cssSelector("#steps tbody tr")).getLast().getText();
+      assertTrue(row.contains("1 code; send_message, sleep"), "what the step did: " + row);
       browser.findElements(By.cssSelector("#steps tbody tr")).getLast().click();
       MonitorIT.waitFor(() -> browser.findElement(By.id("step-detail")).getText()
           .contains("The prompt as sent"), "the step's prompt opens");
@@ -274,10 +290,8 @@ class MonitorLiveIT {
 
   @Test
   void inABrowserPauseResumeAndWakeNow() throws Exception {
-    var browser = MonitorIT.browser(dir.resolve("chromium"));
+    var browser = openPage();
     try {
-      browser.get(monitor.url() + "?token=" + Files.readString(dir.resolve(
-          "state/monitor-token")).strip());
       MonitorIT.waitFor(() -> browser.findElement(By.id("pause")).isDisplayed(),
           "the pause button");
       browser.findElement(By.id("pause")).click();
@@ -342,8 +356,7 @@ class MonitorLiveIT {
   /** /metrics as prometheus_client's parser reads it: family name to type and samples. */
   private Map<String, Object> metrics() throws Exception {
     var request = HttpRequest.newBuilder(URI.create(monitor.url() + "metrics"))
-        .header("Authorization", "Bearer " + Files.readString(dir.resolve("state/monitor-token"))
-            .strip()).build();
+        .header("Authorization", "Bearer " + token()).build();
     String text = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString())
         .body();
     var parser = new ProcessBuilder(scrittabot.matrix.Synapse.python().toString(), "-c", """
@@ -368,10 +381,8 @@ class MonitorLiveIT {
    */
   @Test
   void thePageSaysWhatIsDownAndGoesOn() throws Exception {
-    var browser = MonitorIT.browser(dir.resolve("chromium"));
+    var browser = openPage();
     try {
-      browser.get(monitor.url() + "?token=" + Files.readString(dir.resolve(
-          "state/monitor-token")).strip());
       MonitorIT.waitFor(() -> browser.findElement(By.id("status")).getText()
           .startsWith("updated"), "the first snapshot");
       assertTrue(!browser.findElement(By.id("trouble")).isDisplayed(), "nothing is down");
@@ -402,10 +413,8 @@ class MonitorLiveIT {
 
   @Test
   void theLiveViewSurvivesAReload() throws Exception {
-    var browser = MonitorIT.browser(dir.resolve("chromium"));
+    var browser = openPage();
     try {
-      browser.get(monitor.url() + "?token=" + Files.readString(dir.resolve(
-          "state/monitor-token")).strip());
       MonitorIT.waitFor(() -> browser.findElement(By.id("now-state")).getText()
           .equals("waiting for events"), "the live view connects");
       say("please say before the reload");
