@@ -68,11 +68,6 @@ public final class Pause {
     return paused;
   }
 
-  /** When the pause began; null while the agent runs. */
-  public synchronized Instant since() {
-    return since;
-  }
-
   /** Waits while paused. */
   public synchronized void awaitResumed() throws InterruptedException {
     while (paused) {

@@ -28,14 +28,18 @@ final class Metrics implements Watcher {
           "How long a step waited for the LLM's reply."},
       Timing.CODE, new String[] {"scrittabot_code_seconds", "How long a code block ran."});
 
-  private final Map<Timing, long[]> counts = new EnumMap<>(Timing.class);
-  private final Map<Timing, double[]> sums = new EnumMap<>(Timing.class);
+  /** One histogram: counts per bucket (the last is above every bound) and their sum. */
+  private static final class Histogram {
+    final long[] counts = new long[BOUNDS.length + 1];
+    double sum;
+  }
+
+  private final Map<Timing, Histogram> timings = new EnumMap<>(Timing.class);
   private final Map<Failure, Long> failures = new EnumMap<>(Failure.class);
 
   Metrics() {
     for (Timing t : Timing.values()) {
-      counts.put(t, new long[BOUNDS.length + 1]);
-      sums.put(t, new double[1]);
+      timings.put(t, new Histogram());
     }
     for (Failure f : Failure.values()) {
       failures.put(f, 0L);
@@ -49,8 +53,9 @@ final class Metrics implements Watcher {
     while (bucket < BOUNDS.length && seconds > BOUNDS[bucket]) {
       bucket++;
     }
-    counts.get(what)[bucket]++;
-    sums.get(what)[0] += seconds;
+    Histogram h = timings.get(what);
+    h.counts[bucket]++;
+    h.sum += seconds;
   }
 
   @Override
@@ -63,8 +68,7 @@ final class Metrics implements Watcher {
     StringBuilder out = totals(memory);
     synchronized (this) {
       for (Timing t : Timing.values()) {
-        histogram(out, HISTOGRAMS.get(t)[0], HISTOGRAMS.get(t)[1], counts.get(t),
-            sums.get(t)[0]);
+        histogram(out, HISTOGRAMS.get(t)[0], HISTOGRAMS.get(t)[1], timings.get(t));
       }
       counter(out, "scrittabot_sandbox_restarts_total", "Times the Python sandbox was "
           + "restarted (code that ran too long or used too much memory).",
@@ -82,18 +86,17 @@ final class Metrics implements Watcher {
     return out.toString();
   }
 
-  private static void histogram(StringBuilder out, String name, String help, long[] counts,
-      double sum) {
+  private static void histogram(StringBuilder out, String name, String help, Histogram h) {
     out.append("# HELP ").append(name).append(' ').append(help).append('\n')
         .append("# TYPE ").append(name).append(" histogram\n");
     long cumulative = 0;
     for (int i = 0; i <= BOUNDS.length; i++) {
-      cumulative += counts[i];
+      cumulative += h.counts[i];
       out.append(name).append("_bucket{le=\"")
           .append(i == BOUNDS.length ? "+Inf" : number(BOUNDS[i])).append("\"} ")
           .append(cumulative).append('\n');
     }
-    out.append(name).append("_sum ").append(number(sum)).append('\n')
+    out.append(name).append("_sum ").append(number(h.sum)).append('\n')
         .append(name).append("_count ").append(cumulative).append('\n');
   }
 

@@ -4,7 +4,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,13 +14,13 @@ import scrittabot.memory.StoredText;
 
 /**
  * What the page shows, read afresh from the memory for each request: the agent's mood and goals,
- * the latest steps with their figures, the files and their indexing, the newest notes. The page
+ * the latest steps with their figures, the files and their indexing (notes and the dialogue
+ * are {@link Views}, asked for by the page). The page
  * never touches the kernel's live structures. With the database away it says so and shows what
  * it can.
  */
 final class Snapshot {
   static final int STEPS = 50;
-  static final int NOTES = 20;
   private static final int TEXT_CHARS = 4000;
 
   private Snapshot() {}
@@ -38,7 +37,6 @@ final class Snapshot {
       out.put("sleep", sleep == null ? null : Json.parseObject(sleep));
       out.put("steps", steps(memory));
       out.put("hours", Views.hours(memory));
-      out.put("notes", notes(memory));
       out.put("files", library.list(null).stream().map(f -> {
         var file = new LinkedHashMap<String, Object>();
         file.put("filename", f.filename());
@@ -79,27 +77,6 @@ final class Snapshot {
           String info = r.getString(10);
           step.put("info", info == null ? null : Json.parse(StoredText.decode(info)));
           list.add(step);
-        }
-      }
-      return list;
-    });
-  }
-
-  private static List<Object> notes(Memory memory) throws SQLException {
-    return memory.database().transaction(c -> {
-      var list = new ArrayList<Object>();
-      try (var s = c.prepareStatement("SELECT id, created, summary, keywords, recall_count "
-          + "FROM notes WHERE superseded IS NULL ORDER BY id DESC LIMIT " + NOTES);
-          ResultSet r = s.executeQuery()) {
-        while (r.next()) {
-          var note = new LinkedHashMap<String, Object>();
-          note.put("ref", "n" + r.getLong(1));
-          note.put("created", r.getTimestamp(2).toInstant().toString());
-          note.put("summary", StoredText.decode(r.getString(3)));
-          note.put("keywords", Arrays.stream((String[]) r.getArray(4).getArray())
-              .map(StoredText::decode).toList());
-          note.put("recalled", r.getInt(5));
-          list.add(note);
         }
       }
       return list;

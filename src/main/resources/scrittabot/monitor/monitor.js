@@ -280,7 +280,9 @@ async function act(action) {
   }
 }
 
-async function refresh() {
+// The memory views are asked for with the first snapshot, after each step and when the person
+// changes a search, not every two seconds: a scan of the dialogue log is not free.
+async function refresh(withMemory) {
   try {
     const response = await fetch("/api/snapshot", { credentials: "same-origin", cache: "no-store" });
     if (!response.ok) throw new Error(response.status + " " + (await response.text()));
@@ -289,7 +291,7 @@ async function refresh() {
     troubles(snapshot);
     pauseState(snapshot.pause);
     show(snapshot);
-    if (snapshot.database === "ok") await memoryViews(true);
+    if (snapshot.database === "ok" && (withMemory || !notesAsked)) await memoryViews(true);
   } catch (e) {
     const status = document.getElementById("status");
     status.textContent = "the bot does not answer: " + e.message;
@@ -351,12 +353,14 @@ function live() {
     since: new Date().toISOString() }));
   source.addEventListener("ended", e => {
     nowState(JSON.parse(e.data));
-    refresh();
+    refresh(true);
   });
 }
 
 for (const id of ["notes-q", "notes-order", "dialogue-q", "dialogue-day"]) {
-  document.getElementById(id).addEventListener("input", () => memoryViews(false).catch(() => {}));
+  for (const type of ["input", "change"]) { // a select may fire only change
+    document.getElementById(id).addEventListener(type, () => memoryViews(false).catch(() => {}));
+  }
 }
 for (const action of ["pause", "resume", "wake"]) {
   document.getElementById(action).addEventListener("click", () => act(action));

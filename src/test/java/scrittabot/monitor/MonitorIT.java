@@ -159,7 +159,8 @@ class MonitorIT {
     assertEquals("I read: " + HOSTILE, Json.at(snapshot, "steps", 0, "reply"));
     assertEquals(1200.0, ((Number) Json.at(snapshot, "steps", 0, "prompt_tokens"))
         .doubleValue());
-    assertEquals("Anna's note " + HOSTILE, Json.at(snapshot, "notes", 1, "summary"));
+    assertEquals("Anna's note " + HOSTILE, Json.at(Json.parse(get("/api/notes", "Cookie",
+        cookie()).body()), 1, "summary"));
     for (String secret : SECRETS.split(" ")) {
       assertFalse(response.body().contains(secret), secret);
       assertFalse(get("/", "Cookie", cookie()).body().contains(secret), secret);
