@@ -42,6 +42,7 @@ public final class Bot implements AutoCloseable {
   private final Indexer indexer;
   private final Pause pause;
   private final EventQueue queue;
+  private final LlmScheduler calls;
 
   public Bot(Config config, Memory memory, Library library, EventQueue queue, Channel channel) {
     this(config, memory, library, queue, channel, new LlmClient(config));
@@ -73,6 +74,7 @@ public final class Bot implements AutoCloseable {
         : new Summarizer(memory.database(), backgroundLlm, calls, config.indexCallsPerDocument(),
             config.contextLlm(), chunkChars);
     this.indexer = new Indexer(library, memory.database(), chunkChars, summarizer, queue::put);
+    this.calls = calls;
     this.pause = new Pause(memory);
     pause.onChange(paused -> {
       calls.holdBackground(paused);
@@ -131,6 +133,11 @@ public final class Bot implements AutoCloseable {
   /** The monitor's pause: no steps and no librarian work while it lasts. */
   public Pause pause() {
     return pause;
+  }
+
+  /** The LLM calls made since the start, the agent's and the librarian's. */
+  public LlmScheduler.Calls llmCalls() {
+    return calls.total();
   }
 
   /** Wakes the agent for a step now (from the monitor page); it waits out a pause. */

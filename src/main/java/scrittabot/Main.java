@@ -166,7 +166,8 @@ public final class Main {
   private static void show(Bot bot, Monitor monitor, Channel channel) {
     if (monitor != null) {
       bot.watch(monitor.watcher());
-      monitor.control(bot.pause(), bot::wakeNow, channel::trouble);
+      monitor.control(new Monitor.Controls(bot.pause(), bot::wakeNow, channel::trouble,
+          bot::llmCalls));
     }
   }
 

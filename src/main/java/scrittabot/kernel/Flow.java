@@ -28,6 +28,8 @@ public final class Flow implements Control {
   private List<Long> shown = List.of();
   private boolean sleeping;
   private Instant sleepUntil;
+  /** Why the agent sleeps, for the monitor page. */
+  private String sleepWhy;
   private volatile String shutdownReason;
   private boolean acted;
   private String currentRoom;
@@ -60,18 +62,26 @@ public final class Flow implements Control {
   public void restore(String json) {
     if (json == null) {
       sleeping = true;
+      sleepWhy = "a new agent waits for its first message";
       return;
     }
     var saved = Json.parseObject(json);
     sleeping = Boolean.TRUE.equals(saved.get("sleeping"));
     sleepUntil = sleeping && saved.get("until") instanceof String until ? Instant.parse(until)
         : null;
+    sleepWhy = sleeping && saved.get("why") instanceof String why ? why : null;
   }
 
   @Override
   public void sleep(Duration atMost) {
+    sleep(atMost, "it called sleep()");
+  }
+
+  /** The kernel puts the agent to rest: {@code why} is for the monitor page. */
+  void sleep(Duration atMost, String why) {
     sleeping = true;
     sleepUntil = atMost == null ? null : Instant.now().plus(atMost);
+    sleepWhy = why;
     saveSleep();
   }
 
@@ -79,6 +89,7 @@ public final class Flow implements Control {
     var json = new LinkedHashMap<String, Object>();
     json.put("sleeping", sleeping);
     json.put("until", sleepUntil == null ? null : sleepUntil.toString());
+    json.put("why", sleeping ? sleepWhy : null);
     journal.save("sleep", Json.write(json));
   }
 

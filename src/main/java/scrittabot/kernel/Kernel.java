@@ -175,7 +175,7 @@ public final class Kernel {
       // Nothing happened and nothing is waiting: rest until something does. A step here would
       // only invite the agent to talk to nobody.
       log.info("nothing new: the agent rests until an event arrives");
-      flow.sleep(null);
+      flow.sleep(null, "nothing new happened");
       return null;
     }
     return events;
@@ -396,7 +396,7 @@ public final class Kernel {
           sameCode + 1);
       outputs.add(notice("You ran the same code " + (sameCode + 1) + " times in a row, so you "
           + "were put to rest until something happens."));
-      flow.sleep(null);
+      flow.sleep(null, "it ran the same code three times in a row");
       sameCode = 0;
       return true;
     }
@@ -423,7 +423,7 @@ public final class Kernel {
       // It answered and its code printed nothing: there is nothing for a next step to react
       // to, and small models often forget the sleep() that says so.
       log.debug("step {}: a message sent and nothing printed: the agent rests", steps);
-      flow.sleep(null);
+      flow.sleep(null, "it answered and its code printed nothing");
     }
     stepsAlone = fromOutside ? 0 : stepsAlone + 1;
     if (stepsAlone >= MAX_STEPS_ALONE && !flow.sleeping()) {
@@ -431,7 +431,7 @@ public final class Kernel {
       // can go on like this for hours. The agent rests and is told why when it wakes.
       log.warn("{} steps in a row with nothing from outside: the agent rests until an event",
           stepsAlone);
-      flow.sleep(null);
+      flow.sleep(null, MAX_STEPS_ALONE + " steps in a row with nothing from outside");
       outputs.add(notice("You took " + stepsAlone + " steps in a row with nothing new from "
           + "outside, so you were put to rest until something happens."));
       stepsAlone = 0;

@@ -41,6 +41,11 @@ public final class LlmScheduler {
   private long idleSince = System.nanoTime();
   private LlmClient backgroundClient; // the client of the background call in flight, if any
   private boolean cancelled;
+  private long agentTotal;
+  private long backgroundTotal;
+
+  /** The calls made since the start: the agent's and the background's. */
+  public record Calls(long agent, long background) {}
 
   /**
    * {@code backgroundShare}: the part of the hourly calls the background may take (0 to 1);
@@ -107,6 +112,7 @@ public final class LlmScheduler {
         forgetOld(System.nanoTime());
       }
       agentCalls.addLast(System.nanoTime());
+      agentTotal++;
     }
     return call.run();
   }
@@ -143,6 +149,7 @@ public final class LlmScheduler {
         }
       }
       backgroundCalls.addLast(System.nanoTime());
+      backgroundTotal++;
       backgroundClient = client;
       cancelled = false;
       client.resetCancel();
@@ -168,6 +175,11 @@ public final class LlmScheduler {
         notifyAll();
       }
     }
+  }
+
+  /** The calls made since the start (for /metrics). */
+  public synchronized Calls total() {
+    return new Calls(agentTotal, backgroundTotal);
   }
 
   private void forgetOld(long now) {

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import scrittabot.kernel.Watcher;
+import scrittabot.llm.LlmScheduler;
 import scrittabot.memory.Memory;
 
 /**
@@ -64,8 +65,18 @@ final class Metrics implements Watcher {
   }
 
   /** The page: the database's totals, then what this run measured. */
-  String text(Memory memory, int pages, boolean paused) {
+  String text(Memory memory, int pages, Monitor.Controls bot) {
     StringBuilder out = totals(memory);
+    if (bot != null) {
+      LlmScheduler.Calls calls = bot.llmCalls().get();
+      out.append("# HELP scrittabot_llm_calls_total LLM calls since the bot started: the agent's "
+          + "and the background's (summaries, image descriptions).\n"
+          + "# TYPE scrittabot_llm_calls_total counter\n")
+          .append("scrittabot_llm_calls_total{who=\"agent\"} ").append(calls.agent()).append('\n')
+          .append("scrittabot_llm_calls_total{who=\"background\"} ").append(calls.background())
+          .append('\n');
+    }
+    boolean paused = bot != null && bot.pause().paused();
     synchronized (this) {
       for (Timing t : Timing.values()) {
         histogram(out, HISTOGRAMS.get(t)[0], HISTOGRAMS.get(t)[1], timings.get(t));

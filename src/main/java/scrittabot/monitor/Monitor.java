@@ -20,6 +20,7 @@ import scrittabot.Resources;
 import scrittabot.kernel.Pause;
 import scrittabot.kernel.Watcher;
 import scrittabot.library.Library;
+import scrittabot.llm.LlmScheduler;
 import scrittabot.memory.Memory;
 
 /**
@@ -51,8 +52,15 @@ public final class Monitor implements AutoCloseable {
   private final Health health = new Health();
   /** Sent back by the page with each POST: another site cannot read it, so cannot forge one. */
   private final String csrf = Access.random();
-  private volatile Pause pause;
-  private volatile Runnable wakeNow;
+  private volatile Controls controls;
+
+  /**
+   * What the page may see and do of the running bot: pause, resume and wake it ({@code wakeNow}
+   * queues an event that wakes it), and nothing else; what is wrong with its channel, if
+   * anything; its LLM calls so far.
+   */
+  public record Controls(Pause pause, Runnable wakeNow, Supplier<String> channelTrouble,
+      Supplier<LlmScheduler.Calls> llmCalls) {}
 
   private Monitor(HttpServer server, ExecutorService executor, Access access, Memory memory,
       Library library, String url, int keepPrompts) {
@@ -104,16 +112,11 @@ public final class Monitor implements AutoCloseable {
     return Watcher.all(List.of(live, prompts, metrics, health));
   }
 
-  /**
-   * Lets the page pause, resume and wake the agent, and nothing else: {@code wakeNow} queues
-   * an event that wakes it. {@code channelTrouble} says what is wrong with the channel, if
-   * anything.
-   */
-  public void control(Pause pause, Runnable wakeNow, Supplier<String> channelTrouble) {
-    this.pause = pause;
-    this.wakeNow = wakeNow;
-    health.channel(channelTrouble);
-    pause.onChange(live::paused);
+  /** Attaches the running bot. */
+  public void control(Controls controls) {
+    this.controls = controls;
+    health.channel(controls.channelTrouble());
+    controls.pause().onChange(live::paused);
   }
 
   /** Pages following the agent live now. */
@@ -157,8 +160,8 @@ public final class Monitor implements AutoCloseable {
       switch (path) {
         case "/api/snapshot" -> {
           var snapshot = Snapshot.read(memory, library);
-          Pause p = pause;
-          snapshot.put("pause", p == null ? null : p.state());
+          Controls c = controls;
+          snapshot.put("pause", c == null ? null : c.pause().state());
           snapshot.put("csrf", csrf);
           snapshot.put("prompts", prompts.steps());
           snapshot.put("health", health.now());
@@ -187,7 +190,7 @@ public final class Monitor implements AutoCloseable {
           }
         }
         case "/metrics" -> send(exchange, 200, "text/plain; version=0.0.4; charset=utf-8",
-            metrics.text(memory, live.clients(), pause != null && pause.paused()));
+            metrics.text(memory, live.clients(), controls));
         default -> {
           String resource = STATIC.get(path);
           if (resource == null) {
@@ -230,16 +233,16 @@ public final class Monitor implements AutoCloseable {
       send(exchange, 403, TEXT, "the page's CSRF token is missing or stale: reload the page\n");
       return;
     }
-    Pause p = pause;
-    Runnable wake = wakeNow;
-    if (p == null || wake == null) {
+    Controls c = controls;
+    if (c == null) {
       send(exchange, 503, TEXT, "the agent is not running yet\n");
       return;
     }
+    Pause p = c.pause();
     switch (path) {
       case "/api/pause" -> p.set(true, "from the monitor page");
       case "/api/resume" -> p.set(false, "from the monitor page");
-      case "/api/wake" -> wake.run();
+      case "/api/wake" -> c.wakeNow().run();
       default -> {
         send(exchange, 404, TEXT, "no such action\n");
         return;

@@ -185,6 +185,8 @@ function show(snapshot) {
   status.textContent = away ? "database " + snapshot.database : "updated " + time(snapshot.time);
   status.className = away ? "away" : "";
   if (away) return;
+  savedSleep = snapshot.sleep;
+  nowState(null);
   const agent = snapshot.agent || {};
   // as the prompt says it: the moods above 0 of 10, or calm
   const moods = Object.entries(agent.moods || {}).filter(([, level]) => level > 0)
@@ -311,14 +313,23 @@ function showRun(runs, run) {
   runs.appendChild(pre(run.output + (run.error ? "\n" + run.error : ""), run.error ? "error" : ""));
 }
 
+// Awake or asleep, from the live events; why it sleeps (and, before any step was seen live,
+// whether it sleeps at all) from the snapshot, which reads the saved sleep.
+let liveState = {}, savedSleep = null;
+
 function nowState(data) {
+  if (data) liveState = data;
+  const d = liveState, sleep = savedSleep;
   const state = document.getElementById("now-state");
-  if (data.state === "thinking") {
-    state.textContent = "awake: step " + data.step + " in progress";
-  } else if (data.state === "resting") {
-    state.textContent = "asleep after step " + data.step + (data.until ? " until " + time(data.until) : ", until a message comes");
+  const why = sleep && sleep.sleeping && sleep.why ? " (" + sleep.why + ")" : "";
+  if (d.state === "thinking") {
+    state.textContent = "awake: step " + d.step + " in progress";
+  } else if (d.state === "resting") {
+    state.textContent = "asleep after step " + d.step + (d.until ? " until " + time(d.until) : ", until a message comes") + why;
+  } else if (!d.step && sleep && sleep.sleeping) {
+    state.textContent = "asleep" + (sleep.until ? " until " + time(sleep.until) : ", until a message comes") + why;
   } else {
-    state.textContent = "waiting for events" + (data.step ? " (last step " + data.step + ")" : "");
+    state.textContent = "waiting for events" + (d.step ? " (last step " + d.step + ")" : "");
   }
 }
 

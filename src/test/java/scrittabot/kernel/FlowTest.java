@@ -1,9 +1,12 @@
 package scrittabot.kernel;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import scrittabot.Json;
 
 class FlowTest {
   private final Flow flow = new Flow(new RecordingChannel(), new RamJournal());
@@ -23,5 +26,20 @@ class FlowTest {
       flow.sent("lobby", "Another answer, long enough to count, number " + i);
     }
     assertFalse(flow.repeatsOld("lobby", old), "only the last twenty are kept");
+  }
+
+  @Test
+  void theSavedSleepSaysWhySoTheMonitorCanShowIt() {
+    var journal = new RamJournal();
+    var kernelFlow = new Flow(new RecordingChannel(), journal);
+    kernelFlow.sleep(null, "nothing new happened");
+    assertEquals("nothing new happened", Json.parseObject(journal.load("sleep")).get("why"));
+    kernelFlow.sleep(Duration.ofMinutes(5));
+    var saved = Json.parseObject(journal.load("sleep"));
+    assertEquals("it called sleep()", saved.get("why"));
+    assertTrue(saved.get("until") instanceof String, "and until when");
+    var restarted = new Flow(new RecordingChannel(), journal);
+    restarted.restore(journal.load("sleep"));
+    assertTrue(restarted.sleeping(), "a restart keeps the sleep");
   }
 }

@@ -146,5 +146,7 @@ class LlmSchedulerTest {
       assertEquals("ok " + i, answer.get(5, TimeUnit.SECONDS));
     }
     assertEquals(2, server.summaryRequests().size());
+    assertEquals(new LlmScheduler.Calls(2, 2), scheduler.total(),
+        "the held third call was never made");
   }
 }

@@ -80,7 +80,8 @@ class MonitorLiveIT {
     queue = new EventQueue(memory);
     bot = new Bot(config, memory, library, queue, channel);
     bot.watch(monitor.watcher());
-    monitor.control(bot.pause(), bot::wakeNow, channel::trouble);
+    monitor.control(new Monitor.Controls(bot.pause(), bot::wakeNow, channel::trouble,
+        bot::llmCalls));
     assertTrue(bot.sandbox().awaitReady());
     loop = Thread.ofPlatform().name("kernel-under-test").start(bot::run);
   }
@@ -217,6 +218,8 @@ class MonitorLiveIT {
           .contains("sent"), "the code's output");
       MonitorIT.waitFor(() -> browser.findElement(By.id("now-state")).getText()
           .startsWith("asleep after step 1"), "the step's end: the agent rests");
+      MonitorIT.waitFor(() -> browser.findElement(By.id("now-state")).getText()
+          .endsWith("(it called sleep())"), "and why, from the saved sleep");
       // the row comes with a snapshot once the step is written (the memory writes behind)
       MonitorIT.waitFor(() -> browser.findElements(By.cssSelector("#steps tbody tr td.text"))
           .stream().anyMatch(e -> e.getText().contains("hello from the page")),
@@ -346,6 +349,9 @@ class MonitorLiveIT {
     String steps = families.get("scrittabot_steps").toString();
     assertTrue(steps.contains("(scrittabot_steps_total, {}, 3.0)"), steps);
     assertTrue(families.get("scrittabot_paused").toString().contains("0.0"));
+    String calls = families.get("scrittabot_llm_calls").toString();
+    assertTrue(calls.contains("{who=agent}, 3.0") && calls.contains("{who=background}, 0.0"),
+        calls);
     assertTrue(families.get("scrittabot_up").toString().contains("1.0"));
   }
 
