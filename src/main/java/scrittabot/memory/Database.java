@@ -29,7 +29,7 @@ public final class Database implements AutoCloseable {
   public static final String SCHEMA = "scrittabot";
   /** The schema versions this code knows, one SQL resource each, applied in order. */
   static final List<String> MIGRATIONS = List.of("schema-1.sql", "schema-2.sql",
-      "schema-3.sql");
+      "schema-3.sql", "schema-4.sql");
   private static final Logger log = LoggerFactory.getLogger(Database.class);
   private static final int MAX_IDLE = 4;
   private static final Duration STATEMENT_TIMEOUT = Duration.ofSeconds(30);
