@@ -310,7 +310,15 @@ function pre(text, cls) {
 
 function showRun(runs, run) {
   runs.appendChild(pre(run.code));
-  runs.appendChild(pre(run.output + (run.error ? "\n" + run.error : ""), run.error ? "error" : ""));
+  const output = run.output + (run.error ? "\n" + run.error : "");
+  if (output.trim()) {
+    runs.appendChild(pre(output, run.error ? "error" : ""));
+  } else {
+    const none = document.createElement("p");
+    none.className = "hint";
+    none.textContent = "(it printed nothing)";
+    runs.appendChild(none);
+  }
 }
 
 // Awake or asleep, from the live events; why it sleeps (and, before any step was seen live,

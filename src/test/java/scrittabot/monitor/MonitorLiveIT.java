@@ -317,6 +317,8 @@ class MonitorLiveIT {
       MonitorIT.waitFor(() -> browser.findElement(By.id("now-events")).getText()
           .contains("You were woken from the monitor page."), "a step, woken from the page");
       MonitorIT.waitFor(() -> llm.requests().size() > before, "the LLM asked");
+      MonitorIT.waitFor(() -> browser.findElement(By.id("now-runs")).getText()
+          .contains("sleep()\n(it printed nothing)"), "its code (sleep) printed nothing");
     } finally {
       browser.quit();
     }
