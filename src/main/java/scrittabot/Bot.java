@@ -13,6 +13,7 @@ import scrittabot.kernel.EventQueue;
 import scrittabot.kernel.Flow;
 import scrittabot.kernel.Journal;
 import scrittabot.kernel.Kernel;
+import scrittabot.kernel.Notices;
 import scrittabot.kernel.Pause;
 import scrittabot.library.Indexer;
 import scrittabot.library.Library;
@@ -143,7 +144,7 @@ public final class Bot implements AutoCloseable {
   /** Wakes the agent for a step now (from the monitor page); it waits out a pause. */
   public void wakeNow() {
     queue.put(new Event.SystemNotice(java.time.Instant.now(),
-        "You were woken from the monitor page.", true));
+        Notices.text("woken-from-page"), true));
   }
 
   public void stop(String reason) {

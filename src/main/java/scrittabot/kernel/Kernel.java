@@ -244,8 +244,7 @@ public final class Kernel {
     }
     String shown = events.stream().map(Event::render).collect(Collectors.joining("\n"));
     if (waiting > 0) {
-      shown += "\n" + notice(waiting + " more events arrived than one step can show; they "
-          + "follow in the next steps.").render();
+      shown += "\n" + notice("more-events", Map.of("count", waiting)).render();
     }
     shown = prompt.fit(shown);
     Instant started = Instant.now();
@@ -291,8 +290,7 @@ public final class Kernel {
       usage = completion.usage();
       learnFrom(messages, completion);
       if (completion.stoppedAt() != null) {
-        outputs.add(notice("Your reply was stopped where you began to write a "
-            + completion.stoppedAt() + " tag. Only the bot writes tags; act with Python code."));
+        outputs.add(notice("stopped-at-tag", Map.of("tag", completion.stoppedAt())));
       }
       failures = 0;
     } catch (LlmException e) {
@@ -305,8 +303,7 @@ public final class Kernel {
       }
       reply = e.partialText();
       finishBlocks(blocks, true, outputs, code -> runCode(code, outputs));
-      outputs.add(notice("Your reply was cut off by an error of the LLM server ("
-          + e.getMessage() + "). Code blocks that closed before the cut have run."));
+      outputs.add(notice("cut-by-server", Map.of("error", String.valueOf(e.getMessage()))));
     }
     sameFailures = 0;
     log.debug("agent replied:\n{}", reply);
@@ -389,13 +386,11 @@ public final class Kernel {
     sameCode = !fromOutside && !code.isBlank() && code.equals(lastCode) ? sameCode + 1 : 0;
     lastCode = code;
     if (sameCode == 1) {
-      outputs.add(notice("You ran the same code as in your last step. Do something else: "
-          + "fix the cause, or tell the person what went wrong."));
+      outputs.add(notice("same-code"));
     } else if (sameCode >= 2) {
       log.warn("the agent ran the same code {} times in a row: it rests until an event",
           sameCode + 1);
-      outputs.add(notice("You ran the same code " + (sameCode + 1) + " times in a row, so you "
-          + "were put to rest until something happens."));
+      outputs.add(notice("same-code-rest", Map.of("times", sameCode + 1)));
       flow.sleep(null, "it ran the same code three times in a row");
       sameCode = 0;
       return true;
@@ -407,16 +402,13 @@ public final class Kernel {
   private void afterStep(CodeBlocks blocks, boolean fromOutside, boolean restImposed,
       List<Event> outputs) {
     if (blocks.found() == 0) {
-      outputs.add(notice("Your last reply had no ```python code block, so it did nothing. "
-          + "Act with code: send_message(...) to talk, sleep() to rest."));
+      outputs.add(notice("no-code"));
     } else if (!blocks.acts()) {
       outputs.removeIf(Kernel::blank); // comments print nothing: the notice says it all
-      outputs.add(notice("Your last code held only comments, so it did nothing. Act with code: "
-          + "send_message(...) to talk, sleep() to rest."));
+      outputs.add(notice("only-comments"));
     }
     for (String room : flow.overdue(steps, NUDGE_AFTER_STEPS)) {
-      outputs.add(notice("The message in room " + room + " still has no answer. "
-          + "Reply with send_message(...) (people see nothing else)."));
+      outputs.add(notice("no-answer-yet", Map.of("room", room)));
     }
     boolean silent = outputs.stream().allMatch(Kernel::blank);
     if (blocks.found() > 0 && silent && !flow.sleeping() && !flow.sentThisStep().isEmpty()) {
@@ -432,8 +424,7 @@ public final class Kernel {
       log.warn("{} steps in a row with nothing from outside: the agent rests until an event",
           stepsAlone);
       flow.sleep(null, MAX_STEPS_ALONE + " steps in a row with nothing from outside");
-      outputs.add(notice("You took " + stepsAlone + " steps in a row with nothing new from "
-          + "outside, so you were put to rest until something happens."));
+      outputs.add(notice("alone-rest", Map.of("steps", stepsAlone)));
       stepsAlone = 0;
     } else if (flow.sleeping()) {
       if (!restImposed && outputs.stream()
@@ -467,7 +458,7 @@ public final class Kernel {
     if (!cut) {
       open.forEach(run);
     } else if (!open.isEmpty()) {
-      outputs.add(notice("Your last code block was cut off before its end, so it did not run."));
+      outputs.add(notice("block-cut"));
     }
   }
 
@@ -500,8 +491,7 @@ public final class Kernel {
     }
     outputs.add(new Event.CodeOutput(Instant.now(), result.output(), result.error()));
     if (result.reset() != null) {
-      outputs.add(notice("The Python sandbox was restarted: variables, functions and imports "
-          + "from before are gone."));
+      outputs.add(notice("sandbox-restarted"));
     }
   }
 
@@ -536,8 +526,8 @@ public final class Kernel {
       events.forEach(ev -> log.warn("dropped after repeated LLM refusals: {}", ev.render()));
       journal.dropped(Queued.ids(batch));
       prompt.shrinkHard();
-      queue.put(notice("The LLM server refused your last steps (" + e.getMessage()
-          + "), so " + events.size() + " events were dropped; older dialogue was shortened."));
+      queue.put(notice("refused", Map.of("error", String.valueOf(e.getMessage()),
+          "count", events.size())));
     }
     pause();
     return !retry;
@@ -618,8 +608,13 @@ public final class Kernel {
     toAnswer.removeIf(m -> rooms.contains(m.room()));
   }
 
-  private static Event notice(String text) {
-    return new Event.SystemNotice(Instant.now(), text, false);
+  /** The notice {@code name} of notices.md, its {words} filled from {@code values}. */
+  private static Event notice(String name, Map<String, ?> values) {
+    return new Event.SystemNotice(Instant.now(), Notices.text(name, values), false);
+  }
+
+  private static Event notice(String name) {
+    return notice(name, Map.of());
   }
 
   private static Duration positive(Duration d) {
