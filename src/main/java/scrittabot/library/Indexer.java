@@ -119,7 +119,11 @@ public final class Indexer implements AutoCloseable {
     threads.forEach(Thread::interrupt);
     for (Thread t : threads) {
       try {
-        t.join(5000);
+        if (!t.join(Duration.ofSeconds(5))) {
+          // work that does not check for interrupts (a large PDF's text) goes on; the document
+          // is taken up again at the next start, from its saved state
+          log.warn("stopping without waiting for {}: still busy after 5 s", t.getName());
+        }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return;
