@@ -226,7 +226,7 @@ public record Config(
         keys.seconds("index_after_idle", DEFAULT_INDEX_AFTER_IDLE),
         keys.number("monitor_port", 0, 65535, (double) DEFAULT_MONITOR_PORT).intValue(),
         keys.string("monitor_bind", "127.0.0.1"),
-        keys.string("monitor_token", null),
+        monitorToken(keys.string("monitor_token", null)),
         keys.number("monitor_prompts", 0, 1000, 20.0).intValue(),
         logLevel,
         keys.unknownKeyWarnings());
@@ -250,6 +250,21 @@ public record Config(
       throw new ConfigException("seed must be a whole number, not " + seed);
     }
     return seed == null ? null : seed.longValue();
+  }
+
+  /**
+   * The monitor page's token, or null to make one. It goes into a link and a cookie as it is, so
+   * only characters that need no escaping there; long enough not to be guessed.
+   */
+  private static String monitorToken(String token) throws ConfigException {
+    if (token == null || token.isBlank()) {
+      return null;
+    }
+    if (!token.strip().matches("[A-Za-z0-9._~-]{16,}")) {
+      throw new ConfigException("monitor_token must be at least 16 letters, digits, '-', '_', "
+          + "'.' or '~' (it goes into a link and a cookie as it is); leave it out and one is made");
+    }
+    return token.strip();
   }
 
   /** The reranker's model, or null for none ("none" in the config). */

@@ -41,6 +41,23 @@ class ConfigTest {
   }
 
   @Test
+  void aMonitorTokenThatALinkOrCookieWouldBreakIsRefusedWithoutBeingShown() throws Exception {
+    for (String bad : List.of("short-but-ok", "a token with spaces in it", "semi;colon-0123456789",
+        "plus+sign+0123456789", "percent%20-0123456789")) {
+      var raw = minimal();
+      raw.put("monitor_token", bad);
+      String message = failure(raw, true);
+      assertTrue(message.startsWith("monitor_token must be"), message);
+      assertFalse(message.contains(bad), "the token is a secret: " + message);
+    }
+    var raw = minimal();
+    raw.put("monitor_token", " Abc-def_ghi.jkl~0123 ");
+    assertEquals("Abc-def_ghi.jkl~0123", Config.fromMap(raw, true).monitorToken());
+    raw.put("monitor_token", "");
+    assertEquals(null, Config.fromMap(raw, true).monitorToken(), "empty: one is made");
+  }
+
+  @Test
   void aMinimalConsoleConfigGetsTheDefaults() throws Exception {
     var config = Config.fromMap(minimal(), true);
 

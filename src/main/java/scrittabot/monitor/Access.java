@@ -21,24 +21,49 @@ import java.util.Set;
  * talk to it under its own name; a request from another origin is refused.
  */
 final class Access {
-  static final String COOKIE = "scrittabot_monitor";
   private static final String TOKEN_FILE = "monitor-token";
 
   private final byte[] token;
   private final Set<String> hosts;
+  private final String cookieName;
 
-  /** {@code hosts}: the Host headers accepted, or empty for any (a non-loopback bind). */
-  Access(String token, Set<String> hosts) {
+  /**
+   * {@code hosts}: the Host headers accepted, or empty for any (a non-loopback bind); {@code
+   * port}: the page's, which names its cookie.
+   */
+  Access(String token, Set<String> hosts, int port) {
     this.token = token.getBytes(StandardCharsets.UTF_8);
     this.hosts = hosts;
+    this.cookieName = cookieName(port);
+  }
+
+  /**
+   * A browser keeps one cookie per name and host, whatever the port: two bots on one machine
+   * would take each other's place in it.
+   */
+  static String cookieName(int port) {
+    return "scrittabot_monitor_" + port;
   }
 
   /** The Host headers a page bound to {@code bind} on {@code port} answers to. */
   static Set<String> hostsFor(String bind, int port) throws IOException {
-    if (!InetAddress.getByName(bind).isLoopbackAddress()) {
+    InetAddress address = InetAddress.getByName(bind);
+    if (!address.isLoopbackAddress()) {
       return Set.of(); // reached by whatever name the server has: the token guards it
     }
-    return Set.of("127.0.0.1:" + port, "localhost:" + port, "[::1]:" + port);
+    // the loopback names, and the bind as written and as an address (127.0.1.1, say)
+    return Set.copyOf(java.util.List.of("127.0.0.1:" + port, "localhost:" + port,
+        "[::1]:" + port, hostName(bind) + ":" + port,
+        hostName(address.getHostAddress()) + ":" + port));
+  }
+
+  /** An address or name as a Host header writes it: IPv6 in brackets, ::1 short. */
+  static String hostName(String bindOrAddress) {
+    String name = bindOrAddress.toLowerCase(java.util.Locale.ROOT);
+    if (name.startsWith("[") || !name.contains(":")) {
+      return name;
+    }
+    return name.equals("0:0:0:0:0:0:0:1") ? "[::1]" : "[" + name + "]";
   }
 
   /** monitor_token from the config, or the one kept in state_dir (made once, owner-only). */
@@ -56,12 +81,15 @@ final class Access {
     Files.createDirectories(stateDir);
     String made = random();
     Path partial = stateDir.resolve(TOKEN_FILE + ".part");
-    Files.writeString(partial, made + "\n");
+    Files.deleteIfExists(partial); // a leftover keeps its own permissions: make a new one
     try {
-      Files.setPosixFilePermissions(partial, PosixFilePermissions.fromString("rw-------"));
+      // owner-only from the start, not after: another user must never be able to open it
+      Files.createFile(partial, PosixFilePermissions.asFileAttribute(
+          PosixFilePermissions.fromString("rw-------")));
     } catch (UnsupportedOperationException e) {
       // not a POSIX file system: the state folder's own permissions guard it
     }
+    Files.writeString(partial, made + "\n");
     Files.move(partial, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     return made;
   }
@@ -115,7 +143,7 @@ final class Access {
     for (String header : exchange.getRequestHeaders().getOrDefault("Cookie", java.util.List.of())) {
       for (String part : header.split(";")) {
         String p = part.strip();
-        if (p.startsWith(COOKIE + "=") && matches(p.substring(COOKIE.length() + 1))) {
+        if (p.startsWith(cookieName + "=") && matches(p.substring(cookieName.length() + 1))) {
           return true;
         }
       }
@@ -133,11 +161,27 @@ final class Access {
     String query = exchange.getRequestURI().getRawQuery();
     for (String pair : query == null ? new String[0] : query.split("&")) {
       if (pair.startsWith(name + "=")) {
-        return java.net.URLDecoder.decode(pair.substring(name.length() + 1),
-            StandardCharsets.UTF_8);
+        String value;
+        try {
+          value = java.net.URLDecoder.decode(pair.substring(name.length() + 1),
+              StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+          throw new BadRequest(name + " is not well encoded");
+        }
+        if (value.indexOf('\0') >= 0) {
+          throw new BadRequest(name + " holds a NUL character");
+        }
+        return value;
       }
     }
     return null;
+  }
+
+  /** A request the page cannot answer as asked: a 400 with these words. */
+  static final class BadRequest extends RuntimeException {
+    BadRequest(String message) {
+      super(message);
+    }
   }
 
   private boolean matches(String given) {
@@ -150,9 +194,13 @@ final class Access {
         secret.getBytes(StandardCharsets.UTF_8));
   }
 
-  /** The cookie that keeps the token for the page's later requests. */
+  /**
+   * The cookie that keeps the token for the page's later requests. Lax, not Strict: a link
+   * clicked in another site (a web mail, Element) must open the page, and Lax sends the cookie
+   * only with such GETs, which change nothing; a POST needs the CSRF header and our Origin.
+   */
   String cookie() {
-    return COOKIE + "=" + new String(token, StandardCharsets.UTF_8)
-        + "; HttpOnly; SameSite=Strict; Path=/";
+    return cookieName + "=" + new String(token, StandardCharsets.UTF_8)
+        + "; HttpOnly; SameSite=Lax; Path=/";
   }
 }

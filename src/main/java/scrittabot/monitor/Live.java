@@ -31,25 +31,28 @@ final class Live implements Watcher {
   private static final long BATCH_MS = 50;
 
   private final List<Client> clients = new CopyOnWriteArrayList<>();
-  // what a page opened mid-step needs to catch up: written on the kernel's thread only
-  private volatile Map<String, Object> now = Map.of("state", "waiting");
+  // What a page opened mid-step needs to catch up, guarded by reply: a page joins and copies it
+  // under that lock, and each event changes it and is published under it, so a page sees each
+  // event once, in its catch-up or after it.
+  private Map<String, Object> now = Map.of("state", "waiting");
   private final StringBuilder reply = new StringBuilder();
-  private final List<Map<String, Object>> runs = new ArrayList<>(); // guarded by reply
+  private final List<Map<String, Object>> runs = new ArrayList<>();
 
-  private record Client(BlockingQueue<String> events, HttpExchange exchange) {}
+  /** A page: its queue, its connection, and the thread that writes to it. */
+  private record Client(BlockingQueue<String> events, HttpExchange exchange, Thread writer) {}
 
   @Override
   public void stepStarted(long step, List<Event> events) {
-    synchronized (reply) {
-      reply.setLength(0);
-      runs.clear();
-    }
     var event = new LinkedHashMap<String, Object>();
     event.put("state", "thinking");
     event.put("step", step);
     event.put("events", events.stream().map(Event::render).toList());
-    now = event;
-    publish("step", event);
+    synchronized (reply) {
+      reply.setLength(0);
+      runs.clear();
+      now = event;
+      publish("step", event);
+    }
   }
 
   @Override
@@ -58,8 +61,8 @@ final class Live implements Watcher {
       if (reply.length() < MAX_REPLY_CHARS) {
         reply.append(delta);
       }
+      publish("reply", Map.of("text", delta));
     }
-    publish("reply", Map.of("text", delta));
   }
 
   @Override
@@ -72,8 +75,8 @@ final class Live implements Watcher {
       if (runs.size() < MAX_RUNS) {
         runs.add(event);
       }
+      publish("ran", event);
     }
-    publish("ran", event);
   }
 
   @Override
@@ -83,9 +86,11 @@ final class Live implements Watcher {
     event.put("step", step);
     event.put("until", restingUntil == null || restingUntil.equals(Instant.EPOCH) ? null
         : restingUntil.toString());
-    event.put("events", now.get("events")); // a page opened later shows what the step saw
-    now = event;
-    publish("ended", event);
+    synchronized (reply) {
+      event.put("events", now.get("events")); // a page opened later shows what the step saw
+      now = event;
+      publish("ended", event);
+    }
   }
 
   /** The agent was paused (true) or resumed; from the thread that did it. */
@@ -100,26 +105,28 @@ final class Live implements Watcher {
     String message = "event: " + type + "\ndata: " + Json.write(data) + "\n\n";
     for (Client c : clients) {
       if (!c.events().offer(message) && clients.remove(c)) {
-        // it stopped reading: its connection is closed, which also ends a write stuck on it
-        // (on a thread of its own: closing may wait, the kernel must not)
-        Thread.ofVirtual().start(c.exchange()::close);
+        // It stopped reading. Closing the exchange alone would wait behind the write stuck on
+        // it; an interrupt ends that write and closes the socket under it.
+        c.writer().interrupt();
+        Thread.ofVirtual().start(c.exchange()::close); // may wait too: not on this thread
       }
     }
   }
 
   /** Streams events to one page until it goes away or is dropped; on a virtual thread. */
   void stream(HttpExchange exchange) throws IOException {
-    var client = new Client(new ArrayBlockingQueue<>(QUEUE), exchange);
-    clients.add(client);
+    var client = new Client(new ArrayBlockingQueue<>(QUEUE), exchange, Thread.currentThread());
+    var caughtUp = new LinkedHashMap<String, Object>();
+    synchronized (reply) {
+      clients.add(client);
+      caughtUp.putAll(now);
+      caughtUp.put("reply", reply.toString());
+      caughtUp.put("runs", List.copyOf(runs));
+    }
     try {
       exchange.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
       exchange.sendResponseHeaders(200, 0);
       OutputStream out = exchange.getResponseBody();
-      var caughtUp = new LinkedHashMap<String, Object>(now);
-      synchronized (reply) {
-        caughtUp.put("reply", reply.toString());
-        caughtUp.put("runs", List.copyOf(runs));
-      }
       write(out, "event: now\ndata: " + Json.write(caughtUp) + "\n\n");
       var batch = new ArrayList<String>();
       while (clients.contains(client)) {

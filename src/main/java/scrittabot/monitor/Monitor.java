@@ -84,11 +84,10 @@ public final class Monitor implements AutoCloseable {
       HttpServer server = HttpServer.create(new InetSocketAddress(bind, config.monitorPort()),
           0);
       int port = server.getAddress().getPort();
-      var access = new Access(token, Access.hostsFor(config.monitorBind(), port));
+      var access = new Access(token, Access.hostsFor(config.monitorBind(), port), port);
       ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
       server.setExecutor(executor);
-      String host = bind.isAnyLocalAddress() ? "127.0.0.1" : bind.getHostAddress().contains(":")
-          ? "[" + bind.getHostAddress() + "]" : bind.getHostAddress();
+      String host = bind.isAnyLocalAddress() ? "127.0.0.1" : Access.hostName(bind.getHostAddress());
       var monitor = new Monitor(server, executor, access, memory, library,
           "http://" + host + ":" + port + "/", config.monitorPrompts());
       server.createContext("/", monitor::handle);
@@ -129,88 +128,112 @@ public final class Monitor implements AutoCloseable {
     return url;
   }
 
-  private void handle(HttpExchange exchange) throws IOException {
-    try (exchange) {
-      var headers = exchange.getResponseHeaders();
-      headers.set("Content-Security-Policy", CSP);
-      headers.set("X-Content-Type-Options", "nosniff");
-      headers.set("Referrer-Policy", "no-referrer");
-      headers.set("Cache-Control", "no-store");
-      Access.Refusal refusal = access.check(exchange);
-      if (refusal != null) {
-        send(exchange, refusal.status(), TEXT, refusal.reason() + "\n");
-        return;
-      }
-      String path = exchange.getRequestURI().getPath();
-      if (exchange.getRequestMethod().equals("POST")) {
-        post(exchange, path);
-        return;
-      }
-      if (!exchange.getRequestMethod().equals("GET")) {
-        send(exchange, 405, TEXT, "only GET, and POST for pause, resume and wake\n");
-        return;
-      }
-      if (Access.linkToken(exchange) != null) {
-        // the token moves from the address (and the browser's history) into a cookie
-        headers.add("Set-Cookie", access.cookie());
-        headers.set("Location", path);
-        send(exchange, 303, TEXT, "");
-        return;
-      }
-      switch (path) {
-        case "/api/snapshot" -> {
-          var snapshot = Snapshot.read(memory, library);
-          Controls c = controls;
-          snapshot.put("pause", c == null ? null : c.pause().state());
-          snapshot.put("csrf", csrf);
-          snapshot.put("prompts", prompts.steps());
-          snapshot.put("health", health.now());
-          send(exchange, 200, JSON, Json.write(snapshot));
-        }
-        case "/api/live" -> live.stream(exchange);
-        case "/api/notes" -> send(exchange, 200, JSON, Json.write(Views.notes(memory,
-            parameter(exchange, "q"), String.valueOf(parameter(exchange, "order")))));
-        case "/api/dialogue" -> {
-          String day = parameter(exchange, "day");
-          try {
-            send(exchange, 200, JSON, Json.write(Views.dialogue(memory, parameter(exchange, "q"),
-                day == null || day.isBlank() ? null : java.time.LocalDate.parse(day))));
-          } catch (java.time.format.DateTimeParseException e) {
-            send(exchange, 400, TEXT, "day is a date such as 2026-12-03\n");
-          }
-        }
-        case "/api/prompt" -> {
-          long step = number(exchange, "step");
-          List<Prompts.Message> prompt = prompts.of(step);
-          if (prompt == null) {
-            send(exchange, 404, TEXT, "the prompt of step " + step + " is not kept (the last "
-                + "monitor_prompts are)\n");
-          } else {
-            send(exchange, 200, JSON, Json.write(Prompts.json(step, prompt)));
-          }
-        }
-        case "/metrics" -> send(exchange, 200, "text/plain; version=0.0.4; charset=utf-8",
-            metrics.text(memory, live.clients(), controls));
-        default -> {
-          String resource = STATIC.get(path);
-          if (resource == null) {
-            send(exchange, 404, TEXT, "no such page\n");
-          } else {
-            send(exchange, 200, type(resource), Resources.text(Monitor.class, resource));
-          }
-        }
-      }
+  /** One request; what fails is answered before the exchange closes. */
+  private void handle(HttpExchange exchange) {
+    try {
+      serve(exchange);
     } catch (java.sql.SQLException e) {
-      try {
-        send(exchange, 503, TEXT, "the database is away: " + e.getMessage() + "\n");
-      } catch (IOException gone) {
-        log.debug("monitor: a client went away: {}", gone.getMessage());
-      }
+      answer(exchange, 503, "the database is away: " + e.getMessage() + "\n");
     } catch (IOException e) {
       log.debug("monitor: a client went away: {}", e.getMessage());
+    } catch (Access.BadRequest e) {
+      answer(exchange, 400, e.getMessage() + "\n");
     } catch (RuntimeException e) {
       log.warn("monitor: {} failed", exchange.getRequestURI().getPath(), e);
+      answer(exchange, 500, "the monitor failed; the bot's log says why\n");
+    } finally {
+      exchange.close();
     }
+  }
+
+  private void serve(HttpExchange exchange) throws IOException, java.sql.SQLException {
+    var headers = exchange.getResponseHeaders();
+    headers.set("Content-Security-Policy", CSP);
+    headers.set("X-Content-Type-Options", "nosniff");
+    headers.set("Referrer-Policy", "no-referrer");
+    headers.set("Cache-Control", "no-store");
+    Access.Refusal refusal = access.check(exchange);
+    if (refusal != null) {
+      send(exchange, refusal.status(), TEXT, refusal.reason() + "\n");
+      return;
+    }
+    String path = exchange.getRequestURI().getPath();
+    if (exchange.getRequestMethod().equals("POST")) {
+      post(exchange, path);
+      return;
+    }
+    if (!exchange.getRequestMethod().equals("GET")) {
+      send(exchange, 405, TEXT, "only GET, and POST for pause, resume and wake\n");
+      return;
+    }
+    if (Access.linkToken(exchange) != null) {
+      // the token moves from the address (and the browser's history) into a cookie
+      headers.add("Set-Cookie", access.cookie());
+      headers.set("Location", path);
+      send(exchange, 303, TEXT, "");
+      return;
+    }
+    switch (path) {
+      case "/api/snapshot" -> {
+        var snapshot = Snapshot.read(memory, library);
+        Controls c = controls;
+        snapshot.put("pause", c == null ? null : c.pause().state());
+        snapshot.put("csrf", csrf);
+        snapshot.put("prompts", prompts.steps());
+        snapshot.put("health", health.now());
+        send(exchange, 200, JSON, Json.write(snapshot));
+      }
+      case "/api/live" -> live.stream(exchange);
+      case "/api/notes" -> send(exchange, 200, JSON, Json.write(Views.notes(memory,
+          parameter(exchange, "q"), String.valueOf(parameter(exchange, "order")))));
+      case "/api/dialogue" -> send(exchange, 200, JSON, Json.write(Views.dialogue(memory,
+          parameter(exchange, "q"), day(parameter(exchange, "day")))));
+      case "/api/prompt" -> {
+        long step = number(exchange, "step");
+        List<Prompts.Message> prompt = prompts.of(step);
+        if (prompt == null) {
+          send(exchange, 404, TEXT, "the prompt of step " + step + " is not kept (the last "
+              + "monitor_prompts are)\n");
+        } else {
+          send(exchange, 200, JSON, Json.write(Prompts.json(step, prompt)));
+        }
+      }
+      case "/metrics" -> send(exchange, 200, "text/plain; version=0.0.4; charset=utf-8",
+          metrics.text(memory, live.clients(), controls));
+      default -> {
+        String resource = STATIC.get(path);
+        if (resource == null) {
+          send(exchange, 404, TEXT, "no such page\n");
+        } else {
+          send(exchange, 200, type(resource), Resources.text(Monitor.class, resource));
+        }
+      }
+    }
+  }
+
+  /** A last answer, when the request failed: a client that went away meanwhile is fine. */
+  private static void answer(HttpExchange exchange, int status, String text) {
+    try {
+      send(exchange, status, TEXT, text);
+    } catch (IOException | RuntimeException e) {
+      log.debug("monitor: no answer sent: {}", e.toString()); // already sent, or gone
+    }
+  }
+
+  /** The dialogue view's day, or null for all; years PostgreSQL's dates hold. */
+  private static java.time.LocalDate day(String day) {
+    if (day == null || day.isBlank()) {
+      return null;
+    }
+    try {
+      var date = java.time.LocalDate.parse(day);
+      if (date.getYear() >= 1 && date.getYear() <= 9999) {
+        return date;
+      }
+    } catch (java.time.format.DateTimeParseException e) {
+      // said below
+    }
+    throw new Access.BadRequest("day is a date such as 2026-12-03");
   }
 
   private static String parameter(HttpExchange exchange, String name) {

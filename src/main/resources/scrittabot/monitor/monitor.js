@@ -226,15 +226,18 @@ async function memoryViews(force) {
     + "&order=" + encodeURIComponent(document.getElementById("notes-order").value);
   const dialogueUrl = "/api/dialogue?q=" + encodeURIComponent(document.getElementById("dialogue-q").value)
     + "&day=" + encodeURIComponent(document.getElementById("dialogue-day").value);
+  // an answer to an older search that comes after the newer one's is not shown
   if (force || notesUrl !== notesAsked) {
     notesAsked = notesUrl;
-    fill("notes", await json(notesUrl), n => [[n.ref], [time(n.created)],
+    const notes = await json(notesUrl);
+    if (notesUrl === notesAsked) fill("notes", notes, n => [[n.ref], [time(n.created)],
       [n.summary + (n.keywords.length ? " [" + n.keywords.join(", ") + "]" : ""), "text"], [n.recalled],
       [n.superseded ? time(n.superseded) + (n.superseded_by ? " by " + n.superseded_by : " (deleted)") : ""]]);
   }
   if (force || dialogueUrl !== dialogueAsked) {
     dialogueAsked = dialogueUrl;
-    fill("dialogue", await json(dialogueUrl), d => [[time(d.time)], [d.kind], [d.room], [d.sender || (d.kind === "reply" ? "the agent" : "")],
+    const dialogue = await json(dialogueUrl);
+    if (dialogueUrl === dialogueAsked) fill("dialogue", dialogue, d => [[time(d.time)], [d.kind], [d.room], [d.sender || (d.kind === "reply" ? "the agent" : "")],
       [d.text, "text"], [d.dropped ? "dropped" : d.step === null ? "waiting" : d.step]]);
   }
 }

@@ -111,7 +111,7 @@ class MonitorIT {
   }
 
   private String cookie() throws Exception {
-    return Access.COOKIE + "=" + token();
+    return Access.cookieName(URI.create(monitor.url()).getPort()) + "=" + token();
   }
 
   @Test
@@ -121,7 +121,8 @@ class MonitorIT {
       assertEquals(401, response.statusCode(), path);
       assertFalse(response.body().contains("happy"), path);
     }
-    assertEquals(401, get("/api/snapshot", "Cookie", Access.COOKIE + "=wrong").statusCode());
+    assertEquals(401, get("/api/snapshot", "Cookie",
+        Access.cookieName(URI.create(monitor.url()).getPort()) + "=wrong").statusCode());
     assertEquals(401, get("/metrics", "Authorization", "Bearer wrong").statusCode());
   }
 
@@ -132,7 +133,7 @@ class MonitorIT {
     assertEquals("/", link.headers().firstValue("Location").orElse(""));
     String setCookie = link.headers().firstValue("Set-Cookie").orElse("");
     assertTrue(setCookie.startsWith(cookie() + ";") && setCookie.contains("HttpOnly")
-        && setCookie.contains("SameSite=Strict"), setCookie);
+        && setCookie.contains("SameSite=Lax"), setCookie);
     var page = get("/", "Cookie", cookie());
     assertEquals(200, page.statusCode());
     assertTrue(page.body().contains("<script src=\"/monitor.js\""), page.body());
@@ -238,11 +239,49 @@ class MonitorIT {
   }
 
   @Test
+  void aBadlyWrittenRequestIsA400BeforeAndAfterTheToken() throws Exception {
+    // HttpClient will not send a badly encoded address: written by hand, as any page could
+    // (the JDK's server refuses these before the monitor sees them)
+    URI uri = URI.create(monitor.url());
+    for (String path : List.of("/?token=%", "/?token=%zz", "/api/snapshot?token=abc%")) {
+      try (var socket = new Socket(uri.getHost(), uri.getPort())) {
+        OutputStream out = socket.getOutputStream();
+        out.write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + uri.getPort()
+            + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        String response = new String(socket.getInputStream().readAllBytes(),
+            StandardCharsets.UTF_8);
+        assertTrue(response.startsWith("HTTP/1.1 400"), path + ": " + response);
+      }
+    }
+    for (String path : List.of("/api/dialogue?day=%2B999999999-12-31",
+        "/api/dialogue?day=%2B20000-01-01", "/api/dialogue?day=yesterday", "/api/notes?q=a%00b")) {
+      var response = get(path, "Cookie", cookie());
+      assertEquals(400, response.statusCode(), path + ": " + response.body());
+      assertTrue(response.body().startsWith(path.contains("day") ? "day is a date"
+          : "q holds a NUL"), response.body());
+    }
+    assertEquals(200, get("/api/dialogue?day=2026-12-03", "Cookie", cookie()).statusCode());
+  }
+
+  @Test
   void theTokenIsKeptOwnerOnlyAndABusyPortIsAWarning() throws Exception {
     Path file = dir.resolve("state/monitor-token");
     assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
     assertEquals(token(), Access.token(null, dir.resolve("state")), "the same after a restart");
     assertEquals("mine", Access.token("mine", dir.resolve("state")), "monitor_token wins");
+    Files.writeString(dir.resolve("state/monitor-token.part"), "left by a crash");
+    Files.setPosixFilePermissions(dir.resolve("state/monitor-token.part"),
+        PosixFilePermissions.fromString("rw-rw-rw-"));
+    Files.delete(file);
+    String made = Access.token(null, dir.resolve("state"));
+    assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)),
+        "a leftover's permissions are not taken over");
+    assertEquals(made, Files.readString(file).strip());
+    assertTrue(Access.hostsFor("127.0.0.2", 8).contains("127.0.0.2:8"), "any loopback address");
+    assertTrue(Access.hostsFor("::1", 8).contains("[::1]:8"));
+    assertTrue(Access.hostsFor("0:0:0:0:0:0:0:1", 8).contains("[::1]:8"));
+    assertEquals(java.util.Set.of(), Access.hostsFor("0.0.0.0", 8), "any name: the token guards");
     var raw = new HashMap<String, Object>(Map.of("openai_url", "http://127.0.0.1:9",
         "model_llm", "m", "monitor_port", URI.create(monitor.url()).getPort(),
         "state_dir", dir.resolve("state").toString()));
@@ -309,6 +348,12 @@ class MonitorIT {
       browser.get(monitor.url());
       assertTrue(browser.getPageSource().contains("the monitor needs its token"),
           browser.getPageSource());
+      // the link clicked in another site (a web mail, a chat client) opens the page too
+      browser.get("data:text/html,<a id=go href='" + monitor.url() + "?token=" + token()
+          + "'>the monitor</a>");
+      browser.findElement(By.id("go")).click();
+      waitFor(() -> browser.findElement(By.id("status")).getText().startsWith("updated"),
+          "the page, opened from another site");
     } finally {
       browser.quit();
     }
