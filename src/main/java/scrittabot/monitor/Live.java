@@ -38,8 +38,8 @@ final class Live implements Watcher {
   private final StringBuilder reply = new StringBuilder();
   private final List<Map<String, Object>> runs = new ArrayList<>();
 
-  /** A page: its queue, its connection, and the thread that writes to it. */
-  private record Client(BlockingQueue<String> events, HttpExchange exchange, Thread writer) {}
+  /** A page: its queue and the thread that writes to it. */
+  private record Client(BlockingQueue<String> events, Thread writer) {}
 
   @Override
   public void stepStarted(long step, List<Event> events) {
@@ -105,17 +105,18 @@ final class Live implements Watcher {
     String message = "event: " + type + "\ndata: " + Json.write(data) + "\n\n";
     for (Client c : clients) {
       if (!c.events().offer(message) && clients.remove(c)) {
-        // It stopped reading. Closing the exchange alone would wait behind the write stuck on
-        // it; an interrupt ends that write and closes the socket under it.
+        // It stopped reading. Its writer is interrupted, whether it waits for events or in a
+        // write stuck on the full socket: the write, or the close that follows when the
+        // writer returns, finds the interrupt and closes the socket. (Closing the exchange
+        // from here would wait behind the stuck write, and then be all the closing it gets.)
         c.writer().interrupt();
-        Thread.ofVirtual().start(c.exchange()::close); // may wait too: not on this thread
       }
     }
   }
 
   /** Streams events to one page until it goes away or is dropped; on a virtual thread. */
   void stream(HttpExchange exchange) throws IOException {
-    var client = new Client(new ArrayBlockingQueue<>(QUEUE), exchange, Thread.currentThread());
+    var client = new Client(new ArrayBlockingQueue<>(QUEUE), Thread.currentThread());
     var caughtUp = new LinkedHashMap<String, Object>();
     synchronized (reply) {
       clients.add(client);
