@@ -28,8 +28,6 @@ public final class Flow implements Control {
   private List<Long> shown = List.of();
   private boolean sleeping;
   private Instant sleepUntil;
-  /** Why the agent sleeps, for the monitor page. */
-  private String sleepWhy;
   private volatile String shutdownReason;
   private boolean acted;
   private String currentRoom;
@@ -62,14 +60,12 @@ public final class Flow implements Control {
   public void restore(String json) {
     if (json == null) {
       sleeping = true;
-      sleepWhy = "a new agent waits for its first message";
       return;
     }
     var saved = Json.parseObject(json);
     sleeping = Boolean.TRUE.equals(saved.get("sleeping"));
     sleepUntil = sleeping && saved.get("until") instanceof String until ? Instant.parse(until)
         : null;
-    sleepWhy = sleeping && saved.get("why") instanceof String why ? why : null;
   }
 
   @Override
@@ -81,15 +77,15 @@ public final class Flow implements Control {
   void sleep(Duration atMost, String why) {
     sleeping = true;
     sleepUntil = atMost == null ? null : Instant.now().plus(atMost);
-    sleepWhy = why;
-    saveSleep();
+    saveSleep(why);
   }
 
-  private void saveSleep() {
+  /** {@code why} the agent sleeps is saved for the monitor page only. */
+  private void saveSleep(String why) {
     var json = new LinkedHashMap<String, Object>();
     json.put("sleeping", sleeping);
     json.put("until", sleepUntil == null ? null : sleepUntil.toString());
-    json.put("why", sleeping ? sleepWhy : null);
+    json.put("why", why);
     journal.save("sleep", Json.write(json));
   }
 
@@ -228,7 +224,7 @@ public final class Flow implements Control {
   void wake() {
     sleeping = false;
     sleepUntil = null;
-    saveSleep();
+    saveSleep(null);
   }
 
   String shutdownReason() {

@@ -30,7 +30,7 @@ public final class RequestDumps {
   /** How many dumps are kept, the newest. */
   static final int KEEP = 100;
   private static final Pattern NAME = Pattern.compile(
-      "llm-failure-(\\d{8}-\\d{6}-\\d{3})-(\\d{1,9})\\.json");
+      PREFIX + "(\\d{8}-\\d{6}-\\d{3})-(\\d{1,9})\\.json");
   /** The stamp, then the counter as a number: -10 comes after -9 within one millisecond. */
   private static final Comparator<Path> BY_TIME = Comparator
       .comparing((Path f) -> part(f, 1)).thenComparingLong(f -> Long.parseLong(part(f, 2)));
